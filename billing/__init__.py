@@ -1,0 +1,1 @@
+"""Plans and Stripe subscriptions of workspaces (public schema). Built in its own issue."""

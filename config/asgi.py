@@ -1,0 +1,24 @@
+"""ASGI entry point: Django for pages, Channels for WebSockets and the widget's HTTP fallback."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.core.asgi import get_asgi_application
+from django.urls import re_path
+
+django_asgi_app = get_asgi_application()
+
+from inbox.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        # The widget's long-poll endpoints bypass Django's synchronous middleware (see
+        # inbox/widget_http.py); every other request is Django's.
+        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),
+        # The widget socket checks each connection's Origin against its website's allowed
+        # origins itself: they are customers' sites, not our hosts.
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)

@@ -1,0 +1,242 @@
+"""Settings shared by every environment; everything deployment-specific is read here, from the environment."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config import embedded_services
+
+BASE_DIR = embedded_services.PROJECT_DIR
+env = environ.Env()
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DJANGO_ENV = env("DJANGO_ENV", default="local")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+
+# --- Hosts: the public site on PARLEY_BASE_DOMAIN, each workspace on <slug>.PARLEY_BASE_DOMAIN
+PARLEY_PUBLIC_URL = env("PARLEY_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
+_public = urlsplit(PARLEY_PUBLIC_URL)
+PARLEY_BASE_DOMAIN = (_public.hostname or "localhost").lower()
+PARLEY_URL_SCHEME = _public.scheme
+PARLEY_URL_PORT_SUFFIX = f":{_public.port}" if _public.port else ""
+ALLOWED_HOSTS = [PARLEY_BASE_DOMAIN, f".{PARLEY_BASE_DOMAIN}"]
+
+# Fernet keys that encrypt secrets we must read back; empty: one derived from SECRET_KEY.
+PARLEY_SECRET_BOX_KEYS = env.list("PARLEY_SECRET_BOX_KEYS", default=[])
+
+# Widget rate limits, per minute: messages per visitor, messages per IP address, connections per IP.
+PARLEY_RATE_VISITOR_MESSAGES = env.int("PARLEY_RATE_VISITOR_MESSAGES", default=30)
+PARLEY_RATE_IP_MESSAGES = env.int("PARLEY_RATE_IP_MESSAGES", default=300)
+PARLEY_RATE_IP_CONNECTS = env.int("PARLEY_RATE_IP_CONNECTS", default=120)
+
+# How many ready, migrated spare schemas the worker keeps for instant sign-up.
+PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
+
+# --- Apps
+SHARED_APPS = [
+    "django_tenants",  # routes each request to its workspace's schema; schema-aware migrate
+    "tenants",  # workspaces, domains and memberships: read before any schema is chosen
+    "accounts",  # users are global, so one login works in every workspace they belong to
+    "billing",  # plans and subscriptions belong to the workspace row, not inside it
+    "django.contrib.contenttypes",  # needed by auth and admin
+    "django.contrib.auth",  # password hashing, permissions, staff flag
+    "django.contrib.sessions",  # one session table serves every host
+    "django.contrib.messages",  # flash messages stored in the session
+    "django.contrib.staticfiles",  # no tables; collects CSS and JS
+    "allauth",  # sign-up, login, verification, password reset, rate limits
+    "allauth.account",
+    "django_htmx",  # no tables; request.htmx
+    "template_partials",  # no tables; named partials in templates
+    "django.contrib.postgres",  # no tables; ArrayField, full-text search
+    "channels",  # no tables; WebSocket consumers
+    "procrastinate.contrib.django",  # one job queue for every workspace, so it lives once, in public
+]
+TENANT_APPS = [
+    "inbox",  # contacts, conversations and messages of one workspace
+    "webhooks",  # a workspace's endpoints and their deliveries
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Workspace"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Send SET search_path once per schema change, not before every statement (half the round trips):
+# every change goes through connection.set_schema (middleware, tenants.context), which re-arms it.
+TENANT_LIMIT_SET_CALLS = True
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls"
+
+MIDDLEWARE = [
+    "tenants.middleware.WorkspaceRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tenants.middleware.WorkspaceMembershipMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+ASGI_APPLICATION = "config.asgi.application"
+
+# --- Data: PostgreSQL and Redis, embedded under .data/ unless given
+if env("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    # A unix-socket directory is written percent-encoded in the URL (postgres://u@%2Frun%2Fpg/db);
+    # django-environ leaves it encoded, psycopg wants the path.
+    DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
+elif not env.bool("PARLEY_EMBEDDED_SERVICES", default=True):
+    raise ImproperlyConfigured("DATABASE_URL is required here (embedded services are off)")
+else:
+    _pg = embedded_services.ensure_postgres()
+    DATABASES = {
+        "default": {
+            "NAME": embedded_services.DATABASE_NAME,
+            "USER": _pg.user,
+            "HOST": _pg.socket_dir,
+            "PORT": str(_pg.port),
+        }
+    }
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A pool per process (psycopg_pool through Django). Django keeps a connection per async context,
+# so without a pool every open WebSocket would either hold a connection of its own or open one for
+# each message. django-tenants forgets the search_path whenever a connection goes back to the pool,
+# so every borrower sets its own schema again.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool does the keeping
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": env.int("DATABASE_POOL_MIN", default=2),
+    "max_size": env.int("DATABASE_POOL_MAX", default=16),
+    "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="")
+if not REDIS_URL:
+    if not env.bool("PARLEY_EMBEDDED_SERVICES", default=True):
+        raise ImproperlyConfigured("REDIS_URL is required here (embedded services are off)")
+    REDIS_URL = embedded_services.ensure_redis()
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="parley")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "config.channel_layer.WaitingRedisChannelLayer",
+        "CONFIG": {
+            "max_connections": env.int("PARLEY_REDIS_MAX_CONNECTIONS", default=200),
+            # redis-py 8 gives every socket a 5 s read timeout, the very time channels-redis blocks
+            # waiting for a message (BZPOPMIN 5): an idle consumer would die after 5 quiet seconds.
+            # A read timeout above that keeps a dead Redis detectable without killing idle sockets.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+            "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+            # Past `capacity` waiting messages, channels-redis drops a channel's messages silently
+            # (default 100). A workspace's agents group gets every message of every visitor, so one
+            # busy second would overflow 100; 2000 absorbs bursts. An overflow loses no data (it is
+            # in PostgreSQL and clients catch up by id), only the hint that something is new.
+            "capacity": env.int("PARLEY_CHANNEL_CAPACITY", default=2000),
+            # A push older than this is worth less than the catch-up a reconnecting client does
+            # anyway, and a short expiry bounds what a dead consumer leaves behind in Redis.
+            "expiry": env.int("PARLEY_CHANNEL_EXPIRY", default=15),
+        },
+    }
+}
+
+# --- Accounts (django-allauth)
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.WorkspaceSignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up lands in the new workspace at once; the address is confirmed by a link sent meanwhile.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Parley <hello@parley.localhost>")
+
+# --- Sessions stay on the host that set them: a workspace is entered by a one-time handoff link.
+SESSION_COOKIE_NAME = "parley_session"
+CSRF_COOKIE_NAME = "parley_csrf"
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+
+# --- Static files
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Jobs (procrastinate on PostgreSQL)
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"procrastinate": {"level": "WARNING"}},
+}

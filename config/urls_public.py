@@ -1,0 +1,15 @@
+"""URLs of the public host (PARLEY_BASE_DOMAIN): marketing, sign-up, the workspace chooser."""
+
+from django.urls import include, path
+
+from inbox import widget_script
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.landing, name="landing"),
+    path("accounts/", include("accounts.urls")),
+    path("workspaces/", tenant_views.workspace_list, name="workspace_list"),
+    path("workspaces/<slug:slug>/open/", tenant_views.workspace_open, name="workspace_open"),
+    path("widget.js", widget_script.widget_js, name="widget_js"),
+    path("widget.<str:version>.js", widget_script.widget_js_pinned, name="widget_js_pinned"),
+]

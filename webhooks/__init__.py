@@ -1,0 +1,1 @@
+"""Outbound webhooks of a workspace (tenant schema). Built in issue 6."""
