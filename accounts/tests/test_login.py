@@ -1,0 +1,89 @@
+"""Login, logout, password reset and login rate limits on the public and workspace hosts."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from conftest import host_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_on_the_public_host_lands_on_the_workspace_chooser(client, owner_a):
+    response = client.post("/accounts/login/", {"login": owner_a.email, "password": "secret-password-a"})
+    assert response.status_code == 302 and response["Location"] == "/workspaces/"
+
+
+def test_login_on_a_workspace_host_lands_in_the_workspace(owner_a):
+    client = host_client("alpha.localhost")
+    response = client.post("/accounts/login/", {"login": owner_a.email, "password": "secret-password-a"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_a_non_member_can_log_in_but_still_sees_no_workspace(owner_b):
+    client = host_client("alpha.localhost")
+    client.post("/accounts/login/", {"login": owner_b.email, "password": "secret-password-b"})
+    assert client.get("/").status_code == 404
+
+
+def test_wrong_password_is_a_form_error(client, owner_a):
+    response = client.post("/accounts/login/", {"login": owner_a.email, "password": "wrong"})
+    assert response.status_code == 200
+    assert "The email address and/or password you specified are not correct." in response.content.decode()
+
+
+LIMITED = "Too many failed login attempts. Try again later."
+
+
+def test_failed_logins_for_one_account_are_rate_limited(client, owner_a):
+    pages = [
+        client.post("/accounts/login/", {"login": owner_a.email, "password": f"wrong-{i}"}).content.decode()
+        for i in range(6)
+    ]
+    assert not any(LIMITED in page for page in pages[:5])
+    assert LIMITED in pages[5]
+    # Even the right password is refused while the limit holds, and no session is made.
+    right = client.post("/accounts/login/", {"login": owner_a.email, "password": "secret-password-a"})
+    assert LIMITED in right.content.decode()
+    assert client.get("/workspaces/").status_code == 302
+
+
+def test_login_attempts_from_one_address_are_rate_limited(client):
+    statuses = [
+        client.post("/accounts/login/", {"login": f"u{i}@example.com", "password": "wrong"}).status_code
+        for i in range(32)
+    ]
+    assert statuses[0] == 200
+    assert statuses[-1] == 429
+
+
+def test_logout_ends_the_session(client_a):
+    assert client_a.get("/").status_code == 200
+    response = client_a.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client_a.get("/").status_code == 302
+
+
+def test_password_reset_mails_a_working_link(client, owner_a):
+    response = client.post("/accounts/password/reset/", {"email": owner_a.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/password/reset/key/" in line)
+    path = link[link.index("/accounts/") :].strip()
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else path,
+        {"password1": "a-brand-new-password-7", "password2": "a-brand-new-password-7"},
+    )
+    assert done.status_code == 302
+    owner_a.refresh_from_db()
+    assert owner_a.check_password("a-brand-new-password-7")
+
+
+def test_password_reset_for_an_unknown_address_sends_no_account_details(client):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302
+    assert all("/accounts/password/reset/key/" not in m.body for m in mail.outbox)

@@ -1,0 +1,83 @@
+"""Settings of the tenants app that a deployment may change, read in one place."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+# Sub-domains a workspace may not take: our own hosts, and words that would mislead visitors.
+DEFAULT_RESERVED_SLUGS = frozenset(
+    (
+        "about",
+        "accounts",
+        "admin",
+        "api",
+        "app",
+        "apps",
+        "assets",
+        "auth",
+        "billing",
+        "blog",
+        "cdn",
+        "console",
+        "dashboard",
+        "dev",
+        "docs",
+        "download",
+        "files",
+        "ftp",
+        "help",
+        "imap",
+        "inbox",
+        "login",
+        "logout",
+        "mail",
+        "media",
+        "my",
+        "news",
+        "ns1",
+        "ns2",
+        "oauth",
+        "parley",
+        "pop",
+        "public",
+        "root",
+        "security",
+        "settings",
+        "signup",
+        "smtp",
+        "sso",
+        "staff",
+        "static",
+        "staging",
+        "status",
+        "support",
+        "system",
+        "test",
+        "upload",
+        "webhooks",
+        "widget",
+        "www",
+        "ws",
+    )
+)
+
+
+def reserved_slugs() -> frozenset[str]:
+    return DEFAULT_RESERVED_SLUGS | frozenset(getattr(settings, "PARLEY_EXTRA_RESERVED_SLUGS", ()))
+
+
+def spare_schema_target() -> int:
+    return settings.PARLEY_SPARE_SCHEMAS
+
+
+def workspace_url(slug: str, path: str = "/") -> str:
+    """The absolute URL of a page on a workspace's host."""
+    return f"{settings.PARLEY_URL_SCHEME}://{workspace_hostname(slug)}{settings.PARLEY_URL_PORT_SUFFIX}{path}"
+
+
+def workspace_hostname(slug: str) -> str:
+    return f"{slug}.{settings.PARLEY_BASE_DOMAIN}"
+
+
+def public_url(path: str = "/") -> str:
+    return f"{settings.PARLEY_PUBLIC_URL}{path}"

@@ -1,0 +1,85 @@
+"""The one way to do database work for a workspace outside a request: explicitly, in its schema.
+
+Requests get their schema from the host (WorkspaceRoutingMiddleware). Everything else (WebSocket
+consumers, jobs, commands) names the workspace and runs its database work through these helpers,
+so a schema is never inherited from whatever a shared connection did last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+
+from asgiref.sync import SyncToAsync
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Set while a call made by `in_workspace` runs: work to await on the event loop once it returns.
+_loop_work: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "parley_loop_work", default=None
+)
+
+
+@contextmanager
+def workspace_schema(schema_name: str) -> Iterator[None]:
+    """Run the enclosed database work in `schema_name`; the public schema is restored afterwards."""
+    connection.set_schema(schema_name)
+    try:
+        yield
+    finally:
+        connection.set_schema_to_public()
+
+
+def run_in_workspace(schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    with workspace_schema(schema_name):
+        return func(*args, **kwargs)
+
+
+def _run_and_release(schema_name: str, func: Callable[..., R], *args, **kwargs) -> R:
+    """The database thread's part of `in_workspace`. The connection goes back to the pool here, in
+    the context that used it: Channels' database_sync_to_async closes connections outside that
+    context, never sees them, and so keeps one open per socket (or drains a pool)."""
+    try:
+        return run_in_workspace(schema_name, func, *args, **kwargs)
+    finally:
+        connection.close()
+
+
+# Any thread of the executor will do (thread_sensitive=False): each call sets its own schema on a
+# connection of its own from the pool, so sockets of different workspaces run in parallel.
+_run_in_workspace_async = SyncToAsync(_run_and_release, thread_sensitive=False)
+
+
+async def in_workspace(schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """From async code (consumers): run `func` in a database thread, inside `schema_name`; then await,
+    on the event loop, whatever it handed to `defer_to_event_loop` (pushes after a commit)."""
+    loop_work: list[Callable[[], Awaitable[None]]] = []
+    token = _loop_work.set(loop_work)
+    try:
+        result = await _run_in_workspace_async(schema_name, func, *args, **kwargs)
+    finally:
+        _loop_work.reset(token)
+    for work in loop_work:
+        await work()
+    return result
+
+
+async def in_public(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """`in_workspace` for the public schema (workspaces, site keys, users)."""
+    return await in_workspace(get_public_schema_name(), func, *args, **kwargs)
+
+
+def defer_to_event_loop(work: Callable[[], Awaitable[None]]) -> bool:
+    """Called from sync code: if it runs under `in_workspace`, `work()` will be awaited on the event
+    loop after the call returns (so the database thread never waits on the loop) and True is returned.
+    Elsewhere (a request, a job) returns False, and the caller does the work itself."""
+    loop_work = _loop_work.get()
+    if loop_work is None:
+        return False
+    loop_work.append(work)
+    return True

@@ -1,0 +1,18 @@
+class WorkspaceError(Exception):
+    """Base of the errors the tenants services raise; the message is fit to show the user."""
+
+
+class WorkspaceSlugInvalid(WorkspaceError):
+    pass
+
+
+class WorkspaceSlugTaken(WorkspaceError):
+    pass
+
+
+class WorkspaceRoleRequired(WorkspaceError):
+    pass
+
+
+class HandoffInvalid(WorkspaceError):
+    pass

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Workspace(TenantMixin):
+    """A customer's workspace. Its conversations live in its own schema, named `schema_name`.
+
+    Schema names are opaque (`ws_<random>`), never the slug: spare schemas are migrated
+    ahead of time and handed out at sign-up, and a rename never touches the schema.
+    A row with `claimed_at` unset is such a spare: no domain, no members, not a workspace yet.
+    """
+
+    name = models.CharField(max_length=80, blank=True)
+    slug = models.SlugField(max_length=40, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"], name="workspace_spare_idx", condition=models.Q(claimed_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"(spare {self.schema_name})"
+
+    @property
+    def is_spare(self) -> bool:
+        return self.claimed_at is None
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a workspace, e.g. `acme.localhost`."""
+
+
+class Membership(models.Model):
+    """Grants a user access to a workspace with a role."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        AGENT = "agent", "Agent"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique_user_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    @property
+    def can_manage_workspace(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class WorkspaceHandoff(models.Model):
+    """A one-time, short-lived link that logs a user into a workspace's host.
+
+    Sessions stay on the host that created them (no cookie shared across subdomains), so a
+    user who signs up or switches workspace is carried over by this link. Only its hash is kept.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"handoff of {self.user_id} to {self.workspace_id}"
+
+
+class SiteKey(models.Model):
+    """Public lookup from a widget's site key to its workspace and website (which lives in that schema)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="site_keys")
+    website_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "website_id"], name="site_key_unique_website")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
