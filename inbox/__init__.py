@@ -1,0 +1,1 @@
+"""Conversations between visitors and agents (tenant schema). Models arrive with the widget (issue 4)."""

@@ -1,0 +1,168 @@
+"""The widget's WebSocket: /ws/widget/?site=pk_…  (frames are JSON objects with a "type")."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+
+from inbox import rate_limits, realtime, widget
+from inbox.exceptions import InboxError
+
+logger = logging.getLogger(__name__)
+
+TYPING_MIN_INTERVAL = 1.0  # seconds between two typing events forwarded for one socket
+
+
+def _header(scope, name: bytes) -> str:
+    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), "")
+
+
+class WidgetConsumer(AsyncWebsocketConsumer):
+    site: widget.WidgetSite | None = None
+    contact_id: int | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels would hop to a thread before every frame and push to close "old" connections;
+        # this consumer reaches the database only through tenants.context, which returns each
+        # connection to the pool itself, so the hop is pure cost on the busiest path.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.ip = (self.scope.get("client") or ("unknown", 0))[0]
+        self.last_typing = 0.0
+        site_key = parse_qs(self.scope.get("query_string", b"").decode()).get("site", [None])[0]
+        try:
+            if not await rate_limits.allow_connect(self.ip):
+                raise widget.WidgetRefused(*widget.TOO_MANY, "Too many connections from this address.")
+            self.site = await widget.site_for(site_key, _header(self.scope, b"origin"))
+        except widget.WidgetRefused as refused:
+            await self.send_json({"type": "refused", "code": refused.close_code, "message": str(refused)})
+            await self.close(code=refused.close_code)
+
+    async def disconnect(self, code: int) -> None:
+        if self.site and self.contact_id:
+            await self.channel_layer.group_discard(
+                realtime.contact_group(self.site.schema_name, self.contact_id), self.channel_name
+            )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.site is None:
+            return
+        try:
+            frame = json.loads(text_data or "")
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_error("invalid_frame", "Frames are JSON objects with a type.")
+            return
+        kind = frame.get("type")
+        if kind != "hello" and self.contact_id is None:
+            await self.send_error("not_ready", "Send hello first.", frame.get("client_id"))
+            return
+        handler = {
+            "hello": self.on_hello,
+            "message": self.on_message,
+            "sync": self.on_sync,
+            "typing": self.on_typing,
+            "identify": self.on_identify,
+        }.get(kind)
+        if handler is None:
+            await self.send_error("invalid_frame", f"Unknown frame type {str(kind)[:40]!r}.")
+            return
+        try:
+            await handler(frame)
+        except InboxError as exc:
+            await self.send_error(exc.code, str(exc), frame.get("client_id"))
+
+    # --- from the visitor
+
+    async def on_hello(self, frame: dict) -> None:
+        if self.contact_id is not None:
+            await self.send_error("invalid_frame", "hello was already sent on this connection.")
+            return
+        welcome = await widget.hello(
+            self.site,
+            token=str(frame.get("token") or "")[:100] or None,
+            after_id=_int(frame.get("after_id")),
+            page_url=str(frame.get("page_url") or "")[:2000],
+            user_agent=_header(self.scope, b"user-agent"),
+        )
+        self.contact_id = welcome["contact_id"]
+        await self.channel_layer.group_add(
+            realtime.contact_group(self.site.schema_name, self.contact_id), self.channel_name
+        )
+        await self.send_json(welcome)
+
+    async def on_message(self, frame: dict) -> None:
+        if not await rate_limits.allow_message(
+            schema_name=self.site.schema_name, contact_id=self.contact_id, ip=self.ip
+        ):
+            await self.send_error("rate_limited", "Too many messages; wait a moment.", frame.get("client_id"))
+            return
+        ack = await widget.send(
+            self.site, self.contact_id, body=frame.get("body"), client_id=frame.get("client_id")
+        )
+        await self.send_json(ack)
+
+    async def on_sync(self, frame: dict) -> None:
+        messages = await widget.messages_after(self.site, self.contact_id, _int(frame.get("after_id")))
+        await self.send_json({"type": "messages", "messages": messages})
+
+    async def on_typing(self, frame: dict) -> None:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_MIN_INTERVAL and frame.get("is_typing"):
+            return
+        self.last_typing = now
+        conversation_id = await widget.open_conversation_id(self.site, self.contact_id)
+        if conversation_id is None:
+            return
+        schema = self.site.schema_name
+        event = {
+            "type": "typing",
+            "who": "visitor",
+            "contact_id": self.contact_id,
+            "conversation_id": conversation_id,
+            "is_typing": bool(frame.get("is_typing")),
+        }
+        layer = get_channel_layer()
+        for group in (realtime.agents_group(schema), realtime.conversation_group(schema, conversation_id)):
+            await layer.group_send(group, event)
+
+    async def on_identify(self, frame: dict) -> None:
+        await self.send_json(await widget.identify(self.site, self.contact_id, frame))
+
+    # --- pushed through the channel layer
+
+    async def message_created(self, event: dict) -> None:
+        await self.send_json({"type": "message", "message": event["message"]})
+
+    async def typing(self, event: dict) -> None:
+        if event.get("who") == "agent":
+            await self.send_json(
+                {"type": "typing", "is_typing": event["is_typing"], "name": event.get("name", "")}
+            )
+
+    # --- helpers
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, client_id=None) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id})
+
+
+def _int(value) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0

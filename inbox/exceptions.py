@@ -1,0 +1,24 @@
+class InboxError(Exception):
+    """Base of the inbox services' errors: `code` is stable (clients get it), the message is for people."""
+
+    code = "invalid"
+
+
+class WebsiteOriginInvalid(InboxError):
+    code = "origin_invalid"
+
+
+class MessageInvalid(InboxError):
+    code = "invalid_message"
+
+
+class MessageTooLong(InboxError):
+    code = "too_long"
+
+
+class IdentityRefused(InboxError):
+    code = "identity_refused"
+
+
+class VisitorUnknown(InboxError):
+    code = "unknown_visitor"

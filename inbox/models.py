@@ -1,0 +1,122 @@
+"""A workspace's websites and the conversations visitors have on them (tenant schema)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+# Users live in the public schema. A database-level foreign key from a tenant table would make
+# Django look for these tables in the public schema when a user is deleted, so user references
+# are plain ids with no constraint and no cascade (people are deactivated, not deleted).
+_USER_REF = {
+    "to": settings.AUTH_USER_MODEL,
+    "on_delete": models.DO_NOTHING,
+    "db_constraint": False,
+    "related_name": "+",
+}
+
+
+class Website(models.Model):
+    """A site that embeds the chat widget, identified by its public site key."""
+
+    class LauncherPosition(models.TextChoices):
+        RIGHT = "right", "Bottom right"
+        LEFT = "left", "Bottom left"
+
+    name = models.CharField(max_length=80)
+    site_key = models.CharField(max_length=64, unique=True)
+    allowed_origins = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    accent_color = models.CharField(max_length=7, default="#4f46e5")
+    greeting = models.CharField(max_length=200, default="Hi there! How can we help?")
+    team_name = models.CharField(max_length=80, blank=True)
+    launcher_position = models.CharField(
+        max_length=8, choices=LauncherPosition.choices, default=LauncherPosition.RIGHT
+    )
+    # Seconds without an agent reply before the widget asks for an email; 0 never asks.
+    ask_email_after_seconds = models.PositiveIntegerField(default=60)
+    identity_secret_sealed = models.TextField(blank=True)
+    identity_verification_required = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A visitor of a website: anonymous (a token in their browser) until identified."""
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="contacts")
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    identity_verified = models.BooleanField(default=False)
+    custom_attributes = models.JSONField(default=dict, blank=True)
+    current_url = models.URLField(max_length=2000, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # The newest message to or from this contact: the lock on this row orders their messages.
+    last_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["website", "external_id"], name="contact_external_id_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Visitor #{self.pk}"
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(null=True, blank=True, **_USER_REF)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    first_agent_reply_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["contact", "-id"], name="conversation_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"Conversation #{self.pk}"
+
+
+class Message(models.Model):
+    """One message. Ids only grow, and for one contact they commit in order (see Contact)."""
+
+    class AuthorKind(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
+    author = models.ForeignKey(null=True, blank=True, **_USER_REF)
+    body = models.TextField()
+    # Chosen by the sending client, so a message resent after a dropped connection is stored once.
+    client_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="message_unique_client_id_per_contact",
+            )
+        ]
+        indexes = [models.Index(fields=["contact", "id"], name="message_contact_sync_idx")]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk}"

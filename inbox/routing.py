@@ -1,0 +1,12 @@
+from django.urls import path
+
+from inbox.consumers import WidgetConsumer
+from inbox.widget_http import WidgetHttpConsumer
+
+websocket_urlpatterns = [
+    path("ws/widget/", WidgetConsumer.as_asgi()),
+]
+
+http_urlpatterns = [
+    path("widget/api/<str:action>", WidgetHttpConsumer.as_asgi()),
+]

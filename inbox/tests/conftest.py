@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from inbox import services
+from inbox.models import Website
+from tenants.context import run_in_workspace
+
+ORIGIN_A = "https://shop.alpha.example"
+ORIGIN_B = "https://store.beta.example"
+
+
+@dataclass
+class Site:
+    schema_name: str
+    website: Website
+    identity_secret: str
+    origin: str
+
+    @property
+    def key(self) -> str:
+        return self.website.site_key
+
+
+def make_site(workspace, origin: str, **fields) -> Site:
+    website, secret = run_in_workspace(
+        workspace.schema_name,
+        services.website_create,
+        workspace=workspace,
+        name=f"{workspace.name} site",
+        allowed_origins=f"{origin}\nhttp://localhost:9999",
+        **fields,
+    )
+    return Site(workspace.schema_name, website, secret, origin)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _fresh_channel_layer_pools():
+    """channels-redis keeps its Redis pools per event loop, and each async test has a loop of its own:
+    close them when the test's loop ends, so no later test is handed a pool of a dead loop."""
+    yield
+    layer = get_channel_layer()
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()
+
+
+@pytest.fixture
+def site_a(tx_workspaces) -> Site:
+    return make_site(tx_workspaces.alpha, ORIGIN_A)
+
+
+@pytest.fixture
+def site_b(tx_workspaces) -> Site:
+    return make_site(tx_workspaces.beta, ORIGIN_B)
+
+
+def widget_socket(site_key: str | None, origin: str | None) -> WebsocketCommunicator:
+    path = "/ws/widget/" + (f"?site={site_key}" if site_key is not None else "")
+    headers = [(b"origin", origin.encode())] if origin else []
+    headers.append((b"user-agent", b"pytest-visitor/1.0"))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def connect_visitor(
+    site: Site, *, token: str | None = None, after_id: int = 0
+) -> tuple[WebsocketCommunicator, dict]:
+    socket = widget_socket(site.key, site.origin)
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to(
+        {"type": "hello", "token": token, "after_id": after_id, "page_url": f"{site.origin}/pricing"}
+    )
+    welcome = await socket.receive_json_from(timeout=5)
+    assert welcome["type"] == "welcome", welcome
+    return socket, welcome

@@ -1,0 +1,311 @@
+"""The widget socket over the real Redis channel layer and real PostgreSQL schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from inbox import realtime, services
+from inbox.models import Contact, Conversation, Message
+from inbox.tests.conftest import ORIGIN_A, connect_visitor, make_site, widget_socket
+from tenants.context import in_workspace, run_in_workspace
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def _messages(schema: str) -> list[tuple]:
+    return run_in_workspace(
+        schema, lambda: list(Message.objects.order_by("id").values_list("author_kind", "body", "contact_id"))
+    )
+
+
+async def _listen(group: str) -> str:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    return channel
+
+
+async def test_visitor_sends_message_it_is_stored_and_reaches_the_agents(site_a):
+    agents = await _listen(realtime.agents_group(site_a.schema_name))
+    socket, welcome = await connect_visitor(site_a)
+    assert welcome["token"] and welcome["messages"] == [] and welcome["config"]["greeting"]
+    client_id = str(uuid.uuid4())
+
+    await socket.send_json_to({"type": "message", "client_id": client_id, "body": "  Do you ship to Oslo?  "})
+
+    ack = await socket.receive_json_from(timeout=5)
+    assert ack == {"type": "ack", "client_id": client_id, "id": ack["id"], "created": True}
+    echo = await socket.receive_json_from(timeout=5)
+    assert echo["type"] == "message" and echo["message"]["id"] == ack["id"]
+    assert echo["message"]["body"] == "Do you ship to Oslo?" and echo["message"]["prev_id"] is None
+    pushed = await asyncio.wait_for(get_channel_layer().receive(agents), 5)
+    assert pushed["type"] == "message.created" and pushed["message"]["id"] == ack["id"]
+    assert pushed["new_conversation"] is True
+
+    stored = await database_sync_to_async(_messages)(site_a.schema_name)
+    assert stored == [("visitor", "Do you ship to Oslo?", welcome["contact_id"])]
+    contact = await in_workspace(site_a.schema_name, Contact.objects.get, pk=welcome["contact_id"])
+    assert contact.current_url == f"{ORIGIN_A}/pricing" and contact.user_agent == "pytest-visitor/1.0"
+    assert contact.token_hash != welcome["token"]  # only the hash is kept
+    await socket.disconnect()
+
+
+async def test_an_agent_reply_reaches_the_visitor_live(site_a, tx_workspaces):
+    socket, welcome = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello?"})
+    ack = await socket.receive_json_from(timeout=5)
+    await socket.receive_json_from(timeout=5)  # the echo of our own message
+
+    def reply():
+        conversation = Conversation.objects.get(contact_id=welcome["contact_id"])
+        return services.message_from_agent(
+            conversation=conversation, author=tx_workspaces.owner_a, body="Hi! Yes."
+        )
+
+    message = await in_workspace(site_a.schema_name, reply)
+
+    pushed = await socket.receive_json_from(timeout=5)
+    assert pushed["type"] == "message"
+    assert pushed["message"] | {"created_at": None} == {
+        "id": message.pk,
+        "prev_id": ack["id"],
+        "conversation_id": message.conversation_id,
+        "contact_id": welcome["contact_id"],
+        "author_kind": "agent",
+        "author_name": "Ana Owner",
+        "body": "Hi! Yes.",
+        "created_at": None,
+        "client_id": None,
+    }
+    await socket.disconnect()
+
+
+async def test_reconnect_resumes_the_visitor_and_sends_only_what_was_missed(site_a, tx_workspaces):
+    socket, welcome = await connect_visitor(site_a)
+    ids = []
+    for body in ("one", "two"):
+        await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": body})
+        ids.append((await socket.receive_json_from(timeout=5))["id"])
+        await socket.receive_json_from(timeout=5)
+    await socket.disconnect()
+
+    # While the visitor is away, an agent answers twice.
+    def replies():
+        conversation = Conversation.objects.get(contact_id=welcome["contact_id"])
+        return [
+            services.message_from_agent(conversation=conversation, author=tx_workspaces.owner_a, body=b).pk
+            for b in ("three", "four")
+        ]
+
+    reply_ids = await in_workspace(site_a.schema_name, replies)
+
+    again, resumed = await connect_visitor(site_a, token=welcome["token"], after_id=ids[0])
+    assert resumed["contact_id"] == welcome["contact_id"] and resumed["token"] == welcome["token"]
+    assert [m["body"] for m in resumed["messages"]] == ["two", "three", "four"]
+    assert [m["id"] for m in resumed["messages"]] == [ids[1], *reply_ids]
+    # Each carries the id before it, so a client can tell a gap from a quiet line.
+    assert [m["prev_id"] for m in resumed["messages"]] == [ids[0], ids[1], reply_ids[0]]
+    assert resumed["last_id"] == reply_ids[1] and resumed["has_agent_reply"] is True
+
+    await again.send_json_to({"type": "sync", "after_id": reply_ids[0]})
+    assert [m["body"] for m in (await again.receive_json_from(timeout=5))["messages"]] == ["four"]
+    await again.disconnect()
+
+
+async def test_a_resent_client_id_is_stored_once(site_a):
+    socket, _ = await connect_visitor(site_a)
+    client_id = str(uuid.uuid4())
+    await socket.send_json_to({"type": "message", "client_id": client_id, "body": "Only once"})
+    first = await socket.receive_json_from(timeout=5)
+    await socket.receive_json_from(timeout=5)
+    await socket.send_json_to({"type": "message", "client_id": client_id, "body": "Only once"})
+    second = await socket.receive_json_from(timeout=5)
+    assert (second["id"], second["created"]) == (first["id"], False)
+    assert len(await database_sync_to_async(_messages)(site_a.schema_name)) == 1
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("key", "origin", "code"),
+    [
+        ("valid", "https://evil.example", 4403),
+        ("valid", None, 4403),
+        ("valid", "https://shop.alpha.example.evil.example", 4403),
+        ("valid", "http://shop.alpha.example", 4403),  # scheme is part of the origin
+        ("pk_not_a_real_key", ORIGIN_A, 4404),
+        (None, ORIGIN_A, 4400),
+    ],
+)
+async def test_refused_connections_are_told_why_and_closed(site_a, key, origin, code):
+    socket = widget_socket(site_a.key if key == "valid" else key, origin)
+    connected, _ = await socket.connect()
+    assert connected
+    refused = await socket.receive_json_from(timeout=5)
+    assert refused["type"] == "refused" and refused["code"] == code and refused["message"]
+    closed = await socket.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": code}
+
+
+async def test_a_rotated_site_key_stops_working(site_a):
+    old_key = site_a.key
+    await in_workspace(site_a.schema_name, services.website_site_key_rotate, website=site_a.website)
+    socket = widget_socket(old_key, ORIGIN_A)
+    await socket.connect()
+    assert (await socket.receive_json_from(timeout=5))["code"] == 4404
+    fresh, _ = await connect_visitor(site_a)  # site_a.website now carries the new key
+    await fresh.disconnect()
+
+
+async def test_oversized_and_malformed_frames_get_errors_and_the_socket_stays_open(site_a):
+    socket, _ = await connect_visitor(site_a)
+    too_long = str(uuid.uuid4())
+    await socket.send_json_to({"type": "message", "client_id": too_long, "body": "x" * 5001})
+    error = await socket.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == "too_long" and error["client_id"] == too_long
+    assert "5,000" in error["message"]
+
+    for frame, code in [
+        ({"type": "message", "client_id": str(uuid.uuid4()), "body": "   "}, "invalid_message"),
+        ({"type": "message", "client_id": "not-a-uuid", "body": "hi"}, "invalid_message"),
+        ({"type": "message", "client_id": str(uuid.uuid4()), "body": {"html": 1}}, "invalid_message"),
+        ({"type": "launch_missiles"}, "invalid_frame"),
+        ({"type": "hello"}, "invalid_frame"),
+    ]:
+        await socket.send_json_to(frame)
+        assert (await socket.receive_json_from(timeout=5))["code"] == code, frame
+    await socket.send_to(text_data="{not json")
+    assert (await socket.receive_json_from(timeout=5))["code"] == "invalid_frame"
+
+    # Still open: exactly 5,000 characters go through.
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "y" * 5000})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "ack"
+    assert len(await database_sync_to_async(_messages)(site_a.schema_name)) == 1
+    await socket.disconnect()
+
+
+async def test_frames_before_hello_are_refused(site_a):
+    socket = widget_socket(site_a.key, site_a.origin)
+    await socket.connect()
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "sneaky"})
+    assert (await socket.receive_json_from(timeout=5))["code"] == "not_ready"
+    assert await database_sync_to_async(_messages)(site_a.schema_name) == []
+    await socket.disconnect()
+
+
+async def test_message_rate_limit_per_visitor(site_a, settings):
+    settings.PARLEY_RATE_VISITOR_MESSAGES = 3
+    socket, _ = await connect_visitor(site_a)
+    results = []
+    for i in range(5):
+        await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": f"m{i}"})
+        reply = await socket.receive_json_from(timeout=5)
+        if reply["type"] == "ack":
+            await socket.receive_json_from(timeout=5)  # echo
+        results.append(reply.get("code", reply["type"]))
+    assert results == ["ack", "ack", "ack", "rate_limited", "rate_limited"]
+    assert len(await database_sync_to_async(_messages)(site_a.schema_name)) == 3
+    await socket.disconnect()
+
+
+async def test_connection_rate_limit_per_ip(site_a, settings):
+    settings.PARLEY_RATE_IP_CONNECTS = 2
+    codes = []
+    for _ in range(3):
+        socket = widget_socket(site_a.key, site_a.origin)
+        await socket.connect()
+        if codes.count("ok") < 2:
+            codes.append("ok")
+            await socket.send_json_to({"type": "hello"})
+            assert (await socket.receive_json_from(timeout=5))["type"] == "welcome"
+        else:
+            codes.append((await socket.receive_json_from(timeout=5))["code"])
+        await socket.disconnect()
+    assert codes == ["ok", "ok", 4429]
+
+
+async def test_identify_checks_the_hmac_when_the_website_requires_it(tx_workspaces):
+    import hashlib
+    import hmac
+
+    site = await database_sync_to_async(make_site)(
+        tx_workspaces.alpha, ORIGIN_A, identity_verification_required=True
+    )
+    socket, welcome = await connect_visitor(site)
+    good_hash = hmac.new(site.identity_secret.encode(), b"user-42", hashlib.sha256).hexdigest()
+
+    for fields in ({"email": "x@example.com"}, {"user_id": "user-42", "user_hash": "0" * 64},
+                   {"user_id": "user-43", "user_hash": good_hash}):  # fmt: skip
+        await socket.send_json_to({"type": "identify", **fields})
+        assert (await socket.receive_json_from(timeout=5))["code"] == "identity_refused", fields
+
+    await socket.send_json_to(
+        {"type": "identify", "user_id": "user-42", "user_hash": good_hash, "email": "kim@example.com",
+         "name": "Kim", "attributes": {"plan": "pro", "seats": 12}}
+    )  # fmt: skip
+    assert await socket.receive_json_from(timeout=5) == {
+        "type": "identified",
+        "has_email": True,
+        "verified": True,
+    }
+    contact = await in_workspace(site.schema_name, Contact.objects.get, pk=welcome["contact_id"])
+    assert (contact.external_id, contact.email, contact.name) == ("user-42", "kim@example.com", "Kim")
+    assert contact.custom_attributes == {"plan": "pro", "seats": 12}
+    await socket.disconnect()
+
+
+async def test_identify_without_required_verification_stores_an_unverified_user_id(site_a):
+    socket, welcome = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "identify", "user_id": "u-1", "email": "not-an-email"})
+    assert (await socket.receive_json_from(timeout=5))["code"] == "identity_refused"
+    await socket.send_json_to({"type": "identify", "user_id": "u-1", "email": "ok@example.com"})
+    assert (await socket.receive_json_from(timeout=5))["verified"] is False
+    contact = await in_workspace(site_a.schema_name, Contact.objects.get, pk=welcome["contact_id"])
+    assert (contact.external_id, contact.identity_verified) == ("u-1", False)
+    await socket.disconnect()
+
+
+async def test_typing_goes_both_ways(site_a, tx_workspaces):
+    agents = await _listen(realtime.agents_group(site_a.schema_name))
+    socket, welcome = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "hi"})
+    await socket.receive_json_from(timeout=5)
+    await socket.receive_json_from(timeout=5)
+    await asyncio.wait_for(get_channel_layer().receive(agents), 5)  # the message itself
+
+    await socket.send_json_to({"type": "typing", "is_typing": True})
+    typing = await asyncio.wait_for(get_channel_layer().receive(agents), 5)
+    assert typing["type"] == "typing" and typing["who"] == "visitor"
+    assert (typing["contact_id"], typing["is_typing"]) == (welcome["contact_id"], True)
+
+    await get_channel_layer().group_send(
+        realtime.contact_group(site_a.schema_name, welcome["contact_id"]),
+        {"type": "typing", "who": "agent", "name": "Ana", "is_typing": True},
+    )
+    assert await socket.receive_json_from(timeout=5) == {"type": "typing", "is_typing": True, "name": "Ana"}
+    await socket.disconnect()
+
+
+async def test_an_idle_socket_still_gets_pushes_after_the_redis_read_timeout(site_a, tx_workspaces):
+    # channels-redis waits 5 s per blocking read; redis-py 8's default socket timeout is also 5 s.
+    # Unless the settings raise it, the consumer dies after 5 quiet seconds (issue redis-py#4091).
+    socket, welcome = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "hi"})
+    await socket.receive_json_from(timeout=5)
+    await socket.receive_json_from(timeout=5)
+    assert await socket.receive_nothing(timeout=6.5)  # quiet for longer than 5 s
+
+    def reply():
+        conversation = Conversation.objects.get(contact_id=welcome["contact_id"])
+        return services.message_from_agent(
+            conversation=conversation, author=tx_workspaces.owner_a, body="Still here"
+        )
+
+    await in_workspace(site_a.schema_name, reply)
+    pushed = await socket.receive_json_from(timeout=5)
+    assert pushed["message"]["body"] == "Still here"
+    await socket.disconnect()

@@ -1,0 +1,172 @@
+"""What a widget may do, for the WebSocket consumer and the HTTP fallback alike.
+
+Each function checks its input, then runs its database work inside the website's workspace
+schema through tenants.context (never a schema left on a shared connection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inbox import selectors, services
+from inbox.exceptions import InboxError, VisitorUnknown
+from inbox.models import Contact, Website
+from inbox.origins import origin_normalize
+from tenants.context import in_public, in_workspace
+from tenants.models import SiteKey
+
+
+class WidgetRefused(Exception):
+    """The widget may not connect at all. `close_code` is the WebSocket close code, `status` the HTTP one."""
+
+    def __init__(self, close_code: int, status: int, message: str) -> None:
+        super().__init__(message)
+        self.close_code, self.status = close_code, status
+
+
+UNKNOWN_SITE = (4404, 404)
+FOREIGN_ORIGIN = (4403, 403)
+BAD_REQUEST = (4400, 400)
+TOO_MANY = (4429, 429)
+
+
+@dataclass(frozen=True)
+class WidgetSite:
+    schema_name: str
+    website: Website
+
+    @property
+    def website_id(self) -> int:
+        return self.website.pk
+
+
+def _site_key_lookup(site_key: str) -> SiteKey | None:
+    return (
+        SiteKey.objects.select_related("workspace")
+        .filter(key=site_key, workspace__claimed_at__isnull=False)
+        .only("website_id", "workspace__schema_name")
+        .first()
+    )
+
+
+async def site_for(site_key: str | None, origin: str | None) -> WidgetSite:
+    """The website behind a site key, if the page's origin is one it allows."""
+    if not site_key or len(site_key) > 64:
+        raise WidgetRefused(*BAD_REQUEST, "A site key is required (data-site on the script tag).")
+    found = await in_public(_site_key_lookup, site_key)
+    website = found and await in_workspace(
+        found.workspace.schema_name, selectors.website_by_id, found.website_id
+    )
+    if not website:
+        raise WidgetRefused(*UNKNOWN_SITE, "Unknown site key.")
+    try:
+        normalized = origin_normalize(origin or "")
+    except InboxError:
+        normalized = None
+    if normalized is None or normalized not in website.allowed_origins:
+        raise WidgetRefused(*FOREIGN_ORIGIN, f"Origin {origin or '(none)'} is not allowed for this site key.")
+    return WidgetSite(schema_name=found.workspace.schema_name, website=website)
+
+
+def widget_config(website: Website) -> dict:
+    return {
+        "accent_color": website.accent_color,
+        "greeting": website.greeting,
+        "team_name": website.team_name or website.name,
+        "launcher_position": website.launcher_position,
+        "ask_email_after_seconds": website.ask_email_after_seconds,
+    }
+
+
+def _hello(website: Website, token: str | None, after_id: int, page_url: str, user_agent: str) -> dict:
+    contact, token = services.contact_for_visitor(
+        website=website, token=token, page_url=page_url, user_agent=user_agent
+    )
+    messages = selectors.contact_messages_after(contact=contact, after_id=after_id)
+    return {
+        "type": "welcome",
+        "token": token,
+        "contact_id": contact.pk,
+        "has_email": bool(contact.email),
+        "has_agent_reply": selectors.contact_has_agent_reply(contact),
+        "config": widget_config(website),
+        "messages": selectors.message_payloads(messages, after_id=after_id),
+        "last_id": contact.last_message_id,
+    }
+
+
+async def hello(
+    site: WidgetSite, *, token: str | None, after_id: int, page_url: str = "", user_agent: str = ""
+) -> dict:
+    """Start (or resume) a visitor session: their token, the widget's look, and messages after `after_id`."""
+    return await in_workspace(site.schema_name, _hello, site.website, token, after_id, page_url, user_agent)
+
+
+def _contact_by_token(website: Website, token: str) -> Contact:
+    contact = Contact.objects.filter(
+        website=website, token_hash=services.visitor_token_hash(token or "")
+    ).first()
+    if contact is None:
+        raise VisitorUnknown("Unknown visitor token: say hello first.")
+    return contact
+
+
+async def contact_id_for_token(site: WidgetSite, token: str | None) -> int:
+    contact = await in_workspace(site.schema_name, _contact_by_token, site.website, token or "")
+    return contact.pk
+
+
+def _send(contact_id: int, body, client_id) -> dict:
+    message, created = services.message_from_visitor(contact_id=contact_id, body=body, client_id=client_id)
+    client_id = str(message.client_id) if message.client_id else None
+    return {"type": "ack", "client_id": client_id, "id": message.pk, "created": created}
+
+
+async def send(site: WidgetSite, contact_id: int, *, body, client_id) -> dict:
+    """Store a visitor's message; the ack carries its id (the message itself arrives as a push)."""
+    return await in_workspace(site.schema_name, _send, contact_id, body, client_id)
+
+
+def _messages_after(contact_id: int, after_id: int) -> list[dict]:
+    contact = Contact.objects.get(pk=contact_id)
+    return selectors.message_payloads(
+        selectors.contact_messages_after(contact=contact, after_id=after_id), after_id=after_id
+    )
+
+
+async def messages_after(site: WidgetSite, contact_id: int, after_id: int) -> list[dict]:
+    return await in_workspace(site.schema_name, _messages_after, contact_id, after_id)
+
+
+def _identify(website: Website, contact_id: int, fields: dict) -> dict:
+    contact = Contact.objects.get(pk=contact_id)
+    services.contact_identify(
+        website=website,
+        contact=contact,
+        email=fields.get("email") or "",
+        name=fields.get("name") or "",
+        user_id=fields.get("user_id") or "",
+        user_hash=fields.get("user_hash") or "",
+        attributes=fields.get("attributes") or {},
+    )
+    return {"type": "identified", "has_email": bool(contact.email), "verified": contact.identity_verified}
+
+
+async def identify(site: WidgetSite, contact_id: int, fields: dict) -> dict:
+    return await in_workspace(site.schema_name, _identify, site.website, contact_id, fields)
+
+
+def _open_conversation_id(contact_id: int) -> int | None:
+    from inbox.models import Conversation
+
+    return (
+        Conversation.objects.filter(contact_id=contact_id)
+        .exclude(status=Conversation.Status.RESOLVED)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+async def open_conversation_id(site: WidgetSite, contact_id: int) -> int | None:
+    return await in_workspace(site.schema_name, _open_conversation_id, contact_id)
