@@ -1,0 +1,174 @@
+"""Real sockets and a real browser: uvicorn serves the ASGI app on a free port; Playwright drives Chromium.
+
+Browser tests use `transactional_db` (the server thread must see committed rows), so pytest-django
+runs them after the other tests; they make their own workspaces instead of the session ones.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.embedded_services import PROJECT_DIR
+from conftest import subprocess_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = PROJECT_DIR / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    @property
+    def public_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def workspace_url(self, slug: str, path: str = "/") -> str:
+        return f"http://{slug}.localhost:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def live_server_asgi(django_db_setup):
+    """The whole ASGI app (HTTP and WebSockets) under uvicorn, in its own process, on the test database.
+
+    A separate process, not a thread: the server keeps Django's async-safety checks, which the test
+    process must relax for Playwright (see `browser`).
+    """
+    port = _free_port()
+    env = subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "live-server.log", "w")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--lifespan", "off",
+         "--ws-per-message-deflate", "false"],
+        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(
+                    "uvicorn did not start: " + (ARTIFACTS / "live-server.log").read_text()
+                ) from None
+            time.sleep(0.1)
+    saved = (settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX)
+    settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = f"http://localhost:{port}", f":{port}"
+    yield LiveServer(port)
+    settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = saved
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread, so Django would refuse the tests'
+    # own ORM calls. Browser tests run last (see the root conftest), and the server is another
+    # process that keeps the check, so relaxing it here, for the rest of this process, hides nothing.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context (no cookies) and page; console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+class HostPageServer:
+    """A customer's website stand-in on its own origin (127.0.0.1:<port>): serves `html` at /."""
+
+    def __init__(self) -> None:
+        self.html = "<!DOCTYPE html><title>empty</title>"
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = outer.html.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def host_page_server():
+    server = HostPageServer()
+    yield server
+    server.server.shutdown()
+
+
+def off_the_browser_thread(func, *args, **kwargs):
+    """Run server-side work (a service that pushes with async_to_sync) on a thread of its own: this
+    one runs Playwright's event loop, where async_to_sync refuses to work."""
+    from django.db import connection
+
+    def run():
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=30)
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,221 @@
+"""The widget in a real browser: a host page on one origin embeds it from Parley's origin."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from inbox import services
+from inbox.models import Conversation, Message
+from tenants.context import run_in_workspace
+from tests.e2e.conftest import off_the_browser_thread, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE_CSS = """
+  * { all: unset; }
+  html, body { display: block; }
+  button { display: none !important; }
+  div { font-size: 40px !important; color: lime !important; }
+"""
+
+
+def _host_page(live_server_asgi, site_key: str, *, css: str = "", before: str = "") -> str:
+    head = f"<title>Shop</title><style>{css}</style>{before}"
+    script = f'<script src="{live_server_asgi.public_url}/widget.js" data-site="{site_key}" async></script>'
+    body = f"<h1>Welcome to the shop</h1><p>Products.</p>{script}"
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
+
+
+@pytest.fixture
+def site(tx_workspaces, host_page_server):
+    website, _ = run_in_workspace(
+        tx_workspaces.alpha.schema_name,
+        services.website_create,
+        workspace=tx_workspaces.alpha,
+        name="Shop",
+        allowed_origins=host_page_server.origin,
+        team_name="Alpha Shop",
+        greeting="Hi! Ask us anything.",
+        accent_color="#0f766e",
+    )
+    return website
+
+
+def _messages(schema: str) -> list[tuple[str, str]]:
+    return run_in_workspace(
+        schema, lambda: list(Message.objects.order_by("id").values_list("author_kind", "body"))
+    )
+
+
+def _reply(schema: str, owner, body: str) -> None:
+    def reply():
+        conversation = Conversation.objects.order_by("-id").first()
+        services.message_from_agent(conversation=conversation, author=owner, body=body)
+
+    off_the_browser_thread(run_in_workspace, schema, reply)
+
+
+def _wait_for_rows(schema: str, count: int, page) -> list[tuple[str, str]]:
+    for _ in range(100):
+        rows = _messages(schema)
+        if len(rows) >= count:
+            return rows
+        page.wait_for_timeout(100)
+    return _messages(schema)
+
+
+def test_visitor_chats_and_sees_the_reply_live_whatever_the_host_css(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    host_page_server.html = _host_page(live_server_asgi, site.site_key, css=HOSTILE_CSS)
+    page.goto(host_page_server.origin + "/")
+
+    launcher = page.locator("parley-widget .launcher")
+    expect(launcher).to_be_visible()
+    box = launcher.bounding_box()
+    assert 50 <= box["width"] <= 60 and box["x"] > 1100  # bottom right, its own size despite the page's CSS
+    launcher.click()
+    panel = page.locator("parley-widget .panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("header strong")).to_have_text("Alpha Shop")
+    expect(panel.locator(".greeting")).to_have_text("Hi! Ask us anything.")
+
+    composer = panel.get_by_label("Message")
+    composer.fill("Do you have decaf?")
+    composer.press("Shift+Enter")
+    composer.type("Asking for a friend.")
+    composer.press("Enter")
+    expect(panel.locator(".msg.visitor")).to_have_text("Do you have decaf?\nAsking for a friend.")
+    expect(panel.locator(".meta.visitor")).to_contain_text("Sent")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "Do you have decaf?\nAsking for a friend.")]
+    screenshot(page, "widget-open-hostile-css")
+
+    _reply(schema, tx_workspaces.owner_a, "We do: Colombia decaf.")
+    agent = panel.locator(".msg.agent")
+    expect(agent).to_contain_text("We do: Colombia decaf.")
+    expect(agent.locator(".who")).to_have_text("Ana Owner")
+
+    # Closed panel: the next reply raises the unread badge.
+    panel.get_by_label("Close chat").click()
+    expect(panel).to_be_hidden()
+    _reply(schema, tx_workspaces.owner_a, "Anything else?")
+    expect(page.locator("parley-widget .badge")).to_have_text("1")
+    screenshot(page, "widget-unread-badge")
+    launcher.click()
+    expect(page.locator("parley-widget .badge")).to_be_hidden()
+    expect(panel.locator(".msg.agent").last).to_contain_text("Anything else?")
+
+    # Reload: the same visitor, the whole conversation, nothing twice.
+    page.reload()
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .msg")).to_have_count(3)
+    assert page.console_errors == []
+
+
+def test_the_widget_falls_back_to_http_where_websockets_are_blocked(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    page.add_init_script("delete window.WebSocket;")
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    composer = page.locator("parley-widget").get_by_label("Message")
+    for body in ("first over http", "second over http"):
+        composer.fill(body)
+        composer.press("Enter")
+    assert _wait_for_rows(schema, 2, page) == [
+        ("visitor", "first over http"),
+        ("visitor", "second over http"),
+    ]
+    _reply(schema, tx_workspaces.owner_a, "Long-poll works.")
+    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Long-poll works.")
+    assert page.console_errors == []
+
+
+def test_messages_written_offline_are_sent_in_order_after_reconnecting(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    # The test holds the network switch: while __offline, every new WebSocket fails to connect.
+    page.add_init_script(
+        """
+        const RealWebSocket = window.WebSocket;
+        window.__offline = false;
+        window.__sockets = [];
+        window.WebSocket = function (url, protocols) {
+          const socket = new RealWebSocket(window.__offline ? "ws://127.0.0.1:9/" : url, protocols);
+          window.__sockets.push(socket);
+          return socket;
+        };
+        window.WebSocket.prototype = RealWebSocket.prototype;
+        """
+    )
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("before the tunnel")
+    composer.press("Enter")
+    assert len(_wait_for_rows(schema, 1, page)) == 1
+
+    page.evaluate("window.__offline = true; window.__sockets.at(-1).close();")
+    expect(page.locator("parley-widget .status")).to_contain_text("Reconnecting")
+    for body in ("in the tunnel, one", "in the tunnel, two"):
+        composer.fill(body)
+        composer.press("Enter")
+    expect(page.locator("parley-widget .meta.visitor", has_text="Sending")).to_have_count(2)
+    screenshot(page, "widget-offline-queue")
+    assert len(_messages(schema)) == 1
+
+    page.evaluate("window.__offline = false;")
+    rows = _wait_for_rows(schema, 3, page)
+    assert [body for _, body in rows] == ["before the tunnel", "in the tunnel, one", "in the tunnel, two"]
+    expect(page.locator("parley-widget .meta.visitor", has_text="Sending")).to_have_count(0, timeout=15000)
+    expect(page.locator("parley-widget .msg.visitor")).to_have_count(3)
+
+
+def test_js_api_calls_made_before_the_script_loads_are_replayed(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    stub = """<script>
+      window.Parley = window.Parley || function () { (Parley.q = Parley.q || []).push(arguments); };
+      Parley('identify', {email: 'kim@example.com', name: 'Kim'});
+      Parley('on', 'message', function (m) { (window.__seen = window.__seen || []).push(m.body); });
+      Parley('open');
+    </script>"""
+    host_page_server.html = _host_page(live_server_asgi, site.site_key, before=stub)
+    page.goto(host_page_server.origin + "/")
+    panel = page.locator("parley-widget .panel")
+    expect(panel).to_be_visible()  # opened by the queued call
+    composer = panel.get_by_label("Message")
+    composer.fill("hello from Kim")
+    composer.press("Enter")
+    _wait_for_rows(schema, 1, page)
+    _reply(schema, tx_workspaces.owner_a, "Hi Kim")
+    expect(panel.locator(".msg.agent")).to_contain_text("Hi Kim")
+    assert page.evaluate("window.__seen") == ["hello from Kim", "Hi Kim"]
+    contact = run_in_workspace(schema, lambda: Conversation.objects.get().contact)
+    assert (contact.email, contact.name) == ("kim@example.com", "Kim")
+    assert page.evaluate("typeof window.Parley.version") == "string"
+
+
+def test_a_foreign_origin_gets_no_chat(live_server_asgi, host_page_server, page, tx_workspaces):
+    website, _ = run_in_workspace(
+        tx_workspaces.alpha.schema_name,
+        services.website_create,
+        workspace=tx_workspaces.alpha,
+        name="Elsewhere",
+        allowed_origins="https://somewhere-else.example",
+    )
+    warnings = []
+    page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
+    host_page_server.html = _host_page(live_server_asgi, website.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .status")).to_contain_text("is not allowed for this site key")
+    expect(page.locator("parley-widget .composer")).to_be_hidden()
+    assert any("not allowed" in w for w in warnings)
