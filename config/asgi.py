@@ -1,5 +1,6 @@
 """ASGI entry point: Django for pages, Channels for WebSockets and the widget's HTTP fallback."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -22,3 +23,8 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+# Everything imported so far lives as long as the process: move it out of the garbage collector's
+# sight, so its full collections (tens of ms with Django loaded, stalling every socket of the
+# process) walk only what requests and sockets allocate.
+gc.freeze()

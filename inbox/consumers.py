@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
@@ -110,7 +109,11 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             await self.send_error("rate_limited", "Too many messages; wait a moment.", frame.get("client_id"))
             return
         ack = await widget.send(
-            self.site, self.contact_id, body=frame.get("body"), client_id=frame.get("client_id")
+            self.site,
+            self.contact_id,
+            body=frame.get("body"),
+            client_id=frame.get("client_id"),
+            sender_channel=self.channel_name,
         )
         await self.send_json(ack)
 
@@ -134,9 +137,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             "conversation_id": conversation_id,
             "is_typing": bool(frame.get("is_typing")),
         }
-        layer = get_channel_layer()
-        for group in (realtime.agents_group(schema), realtime.conversation_group(schema, conversation_id)):
-            await layer.group_send(group, event)
+        await realtime.publish_async(
+            [realtime.agents_group(schema), realtime.conversation_group(schema, conversation_id)], event
+        )
 
     async def on_identify(self, frame: dict) -> None:
         await self.send_json(await widget.identify(self.site, self.contact_id, frame))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -28,6 +30,12 @@ def conversation_group(schema_name: str, conversation_id: int) -> str:
     return f"parley.{schema_name}.conversation.{conversation_id}"
 
 
+@dataclass(frozen=True)
+class Push:
+    groups: list[str]
+    event: dict
+
+
 def publish_on_commit(groups: list[str], event: dict) -> None:
     """Send `event` to `groups` once the current transaction commits (never if it rolls back)."""
     transaction.on_commit(lambda: publish(groups, event))
@@ -39,14 +47,13 @@ def publish(groups: list[str], event: dict) -> None:
     async_to_sync(publish_async)(groups, event)
 
 
-async def publish_async(groups: list[str], event: dict) -> None:
-    layer = get_channel_layer()
-    for group in groups:
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            # Redis down or over capacity: clients catch up from the database by id.
-            logger.exception("push to %s failed; clients will catch up by id", group)
+async def publish_async(groups: list[str], event: dict, *, exclude: Iterable[str] = ()) -> None:
+    """Send `event` once to every member of `groups` but the channels in `exclude`."""
+    try:
+        await get_channel_layer().group_send_many(groups, event, exclude=exclude)
+    except Exception:
+        # Redis down or over capacity: clients catch up from the database by id.
+        logger.exception("push to %s failed; clients will catch up by id", groups)
 
 
 def current_schema() -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from accounts.models import User
 from inbox import realtime
@@ -20,6 +23,7 @@ from inbox.models import Contact, Conversation, Message, Website
 from inbox.origins import origins_parse
 from inbox.selectors import message_payload
 from tenants import secret_box
+from tenants.context import workspace_statement
 from tenants.models import SiteKey, Workspace
 
 MESSAGE_MAX_CHARS = 5000
@@ -200,69 +204,90 @@ def message_client_id_clean(client_id: Any) -> uuid.UUID | None:
         raise MessageInvalid("client_id must be a UUID.") from exc
 
 
-# One round trip: lock the visitor (the lock orders their messages' ids by commit), and read their
-# current conversation and any message already stored under this client_id. Services that change a
-# conversation lock its contact first too, so what this reads cannot change before the commit.
-_VISITOR_WRITE_STATE = """
-    SELECT c.website_id, c.last_message_id, cv.id, dupe.id
-    FROM inbox_contact c
-    LEFT JOIN LATERAL (
-        SELECT id, status FROM inbox_conversation
-        WHERE contact_id = c.id AND status <> 'resolved' ORDER BY id DESC LIMIT 1
-    ) cv ON TRUE
-    LEFT JOIN inbox_message dupe ON dupe.contact_id = c.id AND dupe.client_id = %(client_id)s
-    WHERE c.id = %(contact_id)s
-    FOR UPDATE OF c
-"""
-_VISITOR_WRITE = """
-    INSERT INTO inbox_message
-        (conversation_id, contact_id, author_kind, author_id, body, client_id, created_at)
-    VALUES (%(conversation_id)s, %(contact_id)s, 'visitor', NULL, %(body)s, %(client_id)s, %(now)s)
-    RETURNING id
-"""
-_VISITOR_WRITE_FOLLOWUP = """
-    UPDATE inbox_contact SET last_message_id = %(message_id)s, last_seen_at = %(now)s
-    WHERE id = %(contact_id)s;
-    UPDATE inbox_conversation SET last_message_at = %(now)s, updated_at = %(now)s,
-        status = CASE WHEN status = 'snoozed' THEN 'open' ELSE status END  -- a visitor writing wakes it up
-    WHERE id = %(conversation_id)s
-"""
+# The busiest write of the product: the function visitor_message_write of each workspace schema
+# (inbox/migrations/0002) locks the visitor, skips a client_id already stored, finds or opens the
+# conversation, stores the message and moves the visitor's and the conversation's markers.
+# Services that change a conversation lock its contact first too.
+_VISITOR_WRITE = "SELECT * FROM {}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
+
+
+@dataclass(frozen=True)
+class VisitorMessageWritten:
+    message: Message
+    created: bool  # False: this client_id was stored before; nothing was written or pushed
+    push: realtime.Push | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _visitor_write_sql(schema_name: str) -> str:
+    # The schema named in the statement itself: a call on the event loop sets no search_path.
+    return _VISITOR_WRITE.format(sql.Identifier(schema_name).as_string())
+
+
+def _visitor_message_params(contact_id: int, body: Any, client_id: Any) -> dict:
+    return {
+        "contact_id": contact_id,
+        "body": message_body_clean(body),
+        "client_id": message_client_id_clean(client_id),
+        "now": timezone.now(),
+    }
+
+
+def _visitor_message_written(schema_name: str, params: dict, row: tuple | None) -> VisitorMessageWritten:
+    if row is None:
+        raise Contact.DoesNotExist(f"No contact {params['contact_id']}.")
+    prev_id, message_id, conversation_id, new_conversation, *duplicate = row
+    fields = {"contact_id": params["contact_id"], "author_kind": Message.AuthorKind.VISITOR}
+    if duplicate[0] is not None:
+        duplicate_id, conversation_id, body, created_at = duplicate
+        message = Message(
+            id=duplicate_id,
+            conversation_id=conversation_id,
+            body=body,
+            client_id=params["client_id"],
+            created_at=created_at,
+            **fields,
+        )
+        return VisitorMessageWritten(message, created=False, push=None)
+    message = Message(
+        id=message_id,
+        conversation_id=conversation_id,
+        body=params["body"],
+        client_id=params["client_id"],
+        created_at=params["now"],
+        **fields,
+    )
+    push = _message_push(schema_name, message, prev_id=prev_id, new_conversation=new_conversation)
+    return VisitorMessageWritten(message, created=True, push=push)
 
 
 def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -> tuple[Message, bool]:
-    """Store a visitor's message (once per client_id) and push it; returns it and whether it is new.
-
-    The busiest write of the product, so it is three statements, not the ORM's seven (see the SQL)."""
-    body = message_body_clean(body)
-    client_uuid = message_client_id_clean(client_id)
-    now = timezone.now()
-    params = {"contact_id": contact_id, "client_id": client_uuid, "body": body, "now": now}
+    """Store a visitor's message (once per client_id) and push it after commit; returns it and whether
+    it is new. For requests and jobs; a consumer uses `message_from_visitor_on_loop`."""
+    params = _visitor_message_params(contact_id, body, client_id)
+    schema_name = realtime.current_schema()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_VISITOR_WRITE_STATE, params)
-        row = cursor.fetchone()
-        if row is None:
-            raise Contact.DoesNotExist(f"No contact {contact_id}.")
-        website_id, prev_id, conversation_id, duplicate_id = row
-        if duplicate_id is not None:
-            return Message.objects.get(pk=duplicate_id), False
-        new_conversation = conversation_id is None
-        if new_conversation:  # the first message, or the first since the last one was resolved
-            conversation_id = Conversation.objects.create(website_id=website_id, contact_id=contact_id).pk
-        params["conversation_id"] = conversation_id
-        cursor.execute(_VISITOR_WRITE, params)
-        message_id = cursor.fetchone()[0]
-        cursor.execute(_VISITOR_WRITE_FOLLOWUP, {**params, "message_id": message_id})
-        message = Message(
-            id=message_id,
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            author_kind=Message.AuthorKind.VISITOR,
-            body=body,
-            client_id=client_uuid,
-            created_at=now,
+        cursor.execute(_visitor_write_sql(schema_name), params)
+        written = _visitor_message_written(schema_name, params, cursor.fetchone())
+        if written.push:
+            realtime.publish_on_commit(written.push.groups, written.push.event)
+    return written.message, written.created
+
+
+async def message_from_visitor_on_loop(
+    *, schema_name: str, contact_id: int, body: Any, client_id: Any = None, sender_channel: str | None = None
+) -> VisitorMessageWritten:
+    """`message_from_visitor` on the event loop, for the widget socket: the same statements in one
+    round trip to PostgreSQL, no thread hop; pushed after commit to everyone
+    but `sender_channel` (the sender gets the message in its ack)."""
+    params = _visitor_message_params(contact_id, body, client_id)
+    row = await workspace_statement(_visitor_write_sql(schema_name), params)
+    written = _visitor_message_written(schema_name, params, row)
+    if written.push:
+        await realtime.publish_async(
+            written.push.groups, written.push.event, exclude=[sender_channel] if sender_channel else []
         )
-        _push_message(message, prev_id=prev_id, new_conversation=new_conversation)
-    return message, True
+    return written
 
 
 def message_from_agent(
@@ -302,12 +327,20 @@ def _record_and_push(*, contact: Contact, conversation: Conversation, message: M
 
 
 def _push_message(message: Message, *, prev_id: int | None, new_conversation: bool) -> None:
-    """After commit: to the visitor's tabs and to every open inbox of the workspace (an inbox showing
-    one conversation picks its messages out of the agents group)."""
-    schema = realtime.current_schema()
+    push = _message_push(
+        realtime.current_schema(), message, prev_id=prev_id, new_conversation=new_conversation
+    )
+    realtime.publish_on_commit(push.groups, push.event)
+
+
+def _message_push(
+    schema: str, message: Message, *, prev_id: int | None, new_conversation: bool
+) -> realtime.Push:
+    """To the visitor's tabs and to every open inbox of the workspace (an inbox showing one
+    conversation picks its messages out of the agents group)."""
     event = {"type": "message.created", "message": message_payload(message, prev_id=prev_id)}
     if new_conversation:
         event["new_conversation"] = True
-    realtime.publish_on_commit(
+    return realtime.Push(
         [realtime.contact_group(schema, message.contact_id), realtime.agents_group(schema)], event
     )

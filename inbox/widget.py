@@ -116,15 +116,28 @@ async def contact_id_for_token(site: WidgetSite, token: str | None) -> int:
     return contact.pk
 
 
-def _send(contact_id: int, body, client_id) -> dict:
-    message, created = services.message_from_visitor(contact_id=contact_id, body=body, client_id=client_id)
-    client_id = str(message.client_id) if message.client_id else None
-    return {"type": "ack", "client_id": client_id, "id": message.pk, "created": created}
-
-
-async def send(site: WidgetSite, contact_id: int, *, body, client_id) -> dict:
-    """Store a visitor's message; the ack carries its id (the message itself arrives as a push)."""
-    return await in_workspace(site.schema_name, _send, contact_id, body, client_id)
+async def send(
+    site: WidgetSite, contact_id: int, *, body, client_id, sender_channel: str | None = None
+) -> dict:
+    """Store a visitor's message. The ack carries it whole (with its id): the sender's socket gets no
+    push of its own message, the visitor's other tabs do."""
+    written = await services.message_from_visitor_on_loop(
+        schema_name=site.schema_name,
+        contact_id=contact_id,
+        body=body,
+        client_id=client_id,
+        sender_channel=sender_channel,
+    )
+    message = written.message
+    return {
+        "type": "ack",
+        "client_id": str(message.client_id) if message.client_id else None,
+        "id": message.pk,
+        "created": written.created,
+        "message": written.push.event["message"]
+        if written.push
+        else selectors.message_payload(message, prev_id=None),
+    }
 
 
 def _messages_after(contact_id: int, after_id: int) -> list[dict]:

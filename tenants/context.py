@@ -7,14 +7,19 @@ so a schema is never inherited from whatever a shared connection did last.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
+import psycopg
 from asgiref.sync import SyncToAsync
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django_tenants.utils import get_public_schema_name
+from psycopg_pool import AsyncConnectionPool
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,3 +88,53 @@ def defer_to_event_loop(work: Callable[[], Awaitable[None]]) -> bool:
         return False
     loop_work.append(work)
     return True
+
+
+# --- On the event loop, without a thread: for the few hot paths written in SQL
+
+_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _async_pool() -> AsyncConnectionPool:
+    loop = asyncio.get_running_loop()
+    pool = _async_pools.get(loop)
+    if pool is None:
+        db = connections["default"].settings_dict  # the test database under pytest
+        conninfo = psycopg.conninfo.make_conninfo(
+            dbname=db["NAME"],
+            user=db["USER"] or None,
+            password=db["PASSWORD"] or None,
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+        )
+        pool = _async_pools[loop] = AsyncConnectionPool(
+            conninfo,
+            kwargs={"autocommit": True},
+            min_size=1,
+            max_size=settings.PARLEY_ASYNC_DATABASE_POOL_MAX,
+            timeout=db["OPTIONS"].get("pool", {}).get("timeout", 10),
+            open=False,
+        )
+        await pool.open()
+    return pool
+
+
+async def workspace_statement(statement: str, params: dict) -> tuple | None:
+    """On the event loop, without a thread: run one statement that names its workspace schema itself
+    (a function of that schema, say), in a transaction of its own; returns its first row.
+
+    One round trip, prepared by psycopg after a few runs; no search_path is set on the connection,
+    so nothing of one workspace stays on it for the next borrower."""
+    pool = await _async_pool()
+    async with pool.connection() as conn:
+        cursor = await conn.execute(statement, params)
+        return await cursor.fetchone()
+
+
+async def close_async_pools() -> None:
+    """Close this loop's pool (tests, whose loops end with each test)."""
+    pool = _async_pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.close()

@@ -19,18 +19,23 @@ _QUERIES = {
     "sequences": """
         SELECT sequence_name, data_type FROM information_schema.sequences WHERE sequence_schema = %(schema)s
     """,
+    # proconfig holds the search_path a function was pinned to: its own schema, never another.
+    "functions": """
+        SELECT proname, pg_get_function_identity_arguments(oid), prosrc, array_to_string(proconfig, ',')
+        FROM pg_proc WHERE pronamespace = %(schema)s::regnamespace
+    """,
     "migrations": "SELECT app, name FROM {schema}.django_migrations",
 }
 
 
 def schema_fingerprint(schema_name: str) -> dict[str, list[tuple]]:
-    """Tables, columns, constraints (with names), indexes, sequences and applied migrations of a schema."""
+    """Tables, columns, constraints (with names), indexes, sequences, functions and applied migrations."""
     fingerprint = {}
     with connection.cursor() as cursor:
         for kind, sql in _QUERIES.items():
             cursor.execute(sql.format(schema=connection.ops.quote_name(schema_name)), {"schema": schema_name})
             rows = [
-                tuple(str(value).replace(f"{schema_name}.", "<schema>.") for value in row)
+                tuple(str(value).replace(schema_name, "<schema>") for value in row)
                 for row in cursor.fetchall()
             ]
             fingerprint[kind] = sorted(rows)

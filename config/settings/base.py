@@ -132,6 +132,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "max_size": env.int("DATABASE_POOL_MAX", default=16),
     "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
 }
+# A second, small pool per process for the statements consumers run on the event loop itself (the
+# visitor's message write, see tenants.context.workspace_script): no thread hop per message.
+PARLEY_ASYNC_DATABASE_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

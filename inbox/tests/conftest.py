@@ -8,9 +8,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from inbox import services
+from inbox import rate_limits, services
 from inbox.models import Website
-from tenants.context import run_in_workspace
+from tenants.context import close_async_pools, run_in_workspace
 
 ORIGIN_A = "https://shop.alpha.example"
 ORIGIN_B = "https://store.beta.example"
@@ -42,12 +42,15 @@ def make_site(workspace, origin: str, **fields) -> Site:
 
 @pytest_asyncio.fixture(autouse=True)
 async def _fresh_channel_layer_pools():
-    """channels-redis keeps its Redis pools per event loop, and each async test has a loop of its own:
-    close them when the test's loop ends, so no later test is handed a pool of a dead loop."""
+    """channels-redis (and tenants.context, for PostgreSQL) keep their pools per event loop, and each
+    async test has a loop of its own: close them when the test's loop ends, so no later test is
+    handed a pool of a dead loop."""
     yield
     layer = get_channel_layer()
     if hasattr(layer, "close_pools"):
         await layer.close_pools()
+    await close_async_pools()
+    await rate_limits.close()
 
 
 @pytest.fixture

@@ -89,7 +89,14 @@ async def test_hello_send_and_poll(site_a):
     client_id = str(uuid.uuid4())
     ack = await _post(client, "/widget/api/messages", site_a, {"client_id": client_id, "body": "Over HTTP"})
     assert ack.status_code == 200 and ack["Access-Control-Allow-Origin"] == ORIGIN_A
-    assert ack.json() | {"id": 0} == {"type": "ack", "client_id": client_id, "id": 0, "created": True}
+    assert ack.json() | {"id": 0, "message": None} == {
+        "type": "ack",
+        "client_id": client_id,
+        "id": 0,
+        "created": True,
+        "message": None,
+    }
+    assert ack.json()["message"]["body"] == "Over HTTP" and ack.json()["message"]["id"] == ack.json()["id"]
 
     again = await _post(client, "/widget/api/messages", site_a, {"client_id": client_id, "body": "Over HTTP"})
     assert again.json()["id"] == ack.json()["id"] and again.json()["created"] is False

@@ -203,8 +203,9 @@ function boot(script) {
         merge(frame.messages, true);
         askMoreIfCut(frame.messages);
         break;
-      case "ack":
-        settle(frame.client_id, frame.id);
+      case "ack": // carries the stored message: the sending socket gets no push of it
+        if (frame.message) merge([frame.message], false);
+        else settle(frame.client_id, frame.id);
         break;
       case "identified":
         hasEmail = frame.has_email;
