@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from inbox import views as inbox_views
+from inbox import inbox_views
+from inbox import views as website_views
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -10,19 +11,27 @@ urlpatterns = [
     path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
     path("switch/<slug:slug>/", tenant_views.workspace_open, name="workspace_switch"),
     path("handoff/", tenant_views.handoff, name="workspace_handoff"),
-    path("settings/websites/", inbox_views.website_list, name="website_list"),
-    path("settings/websites/new/", inbox_views.website_create, name="website_create"),
-    path("settings/websites/<int:website_id>/", inbox_views.website_detail, name="website_detail"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/list/", inbox_views.conversation_list, name="inbox_list"),
+    path("inbox/c/<int:conversation_id>/", inbox_views.inbox, name="inbox_conversation"),
+    path("inbox/c/<int:conversation_id>/messages/", inbox_views.conversation_messages, name="inbox_messages"),
+    path("inbox/c/<int:conversation_id>/reply/", inbox_views.conversation_reply, name="inbox_reply"),
+    path("inbox/c/<int:conversation_id>/assign/", inbox_views.conversation_assign, name="inbox_assign"),
+    path("inbox/c/<int:conversation_id>/status/", inbox_views.conversation_status, name="inbox_status"),
+    path("inbox/c/<int:conversation_id>/priority/", inbox_views.conversation_priority, name="inbox_priority"),
+    path("settings/websites/", website_views.website_list, name="website_list"),
+    path("settings/websites/new/", website_views.website_create, name="website_create"),
+    path("settings/websites/<int:website_id>/", website_views.website_detail, name="website_detail"),
     path(
         "settings/websites/<int:website_id>/rotate-key/",
-        inbox_views.website_rotate_key,
+        website_views.website_rotate_key,
         name="website_rotate_key",
     ),
     path(
         "settings/websites/<int:website_id>/rotate-identity-secret/",
-        inbox_views.website_rotate_identity_secret,
+        website_views.website_rotate_identity_secret,
         name="website_rotate_identity_secret",
     ),
-    path("settings/websites/<int:website_id>/delete/", inbox_views.website_delete, name="website_delete"),
+    path("settings/websites/<int:website_id>/delete/", website_views.website_delete, name="website_delete"),
     path("accounts/", include("accounts.urls")),
 ]

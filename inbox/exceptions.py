@@ -22,3 +22,7 @@ class IdentityRefused(InboxError):
 
 class VisitorUnknown(InboxError):
     code = "unknown_visitor"
+
+
+class ConversationActionInvalid(InboxError):
+    code = "invalid_action"

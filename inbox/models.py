@@ -68,11 +68,21 @@ class Contact(models.Model):
 
 
 class Conversation(models.Model):
+    """Columns added after visitor_message_write (inbox/migrations) was written get a db_default,
+    so its INSERT stays valid."""
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         PENDING = "pending", "Pending"
         SNOOZED = "snoozed", "Snoozed"
         RESOLVED = "resolved", "Resolved"
+
+    class Priority(models.IntegerChoices):
+        NONE = 0, "No priority"
+        LOW = 1, "Low"
+        MEDIUM = 2, "Medium"
+        HIGH = 3, "High"
+        URGENT = 4, "Urgent"
 
     website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="conversations")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
@@ -83,9 +93,20 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     first_agent_reply_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NONE, db_default=0)
+    # Visitor messages no agent has opened yet (reset when an agent opens the conversation).
+    unread_count = models.IntegerField(default=0, db_default=0)
+    last_message_preview = models.CharField(max_length=140, blank=True, default="", db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["contact", "-id"], name="conversation_contact_idx")]
+        indexes = [
+            models.Index(fields=["contact", "-id"], name="conversation_contact_idx"),
+            # The inbox list: newest activity first, keyset-paginated on (last_message_at, id).
+            models.Index(fields=["-last_message_at", "-id"], name="conversation_activity_idx"),
+            models.Index(fields=["status", "-last_message_at", "-id"], name="conversation_status_idx"),
+            models.Index(fields=["assignee", "-last_message_at", "-id"], name="conversation_assignee_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Conversation #{self.pk}"
@@ -97,7 +118,10 @@ class Message(models.Model):
     class AuthorKind(models.TextChoices):
         VISITOR = "visitor", "Visitor"
         AGENT = "agent", "Agent"
-        SYSTEM = "system", "System"
+        NOTE = "note", "Private note"  # agents only
+        SYSTEM = "system", "System"  # what happened ("Ana assigned this to Ben"), agents only
+
+    VISITOR_VISIBLE = (AuthorKind.VISITOR, AuthorKind.AGENT)
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
@@ -116,7 +140,10 @@ class Message(models.Model):
                 name="message_unique_client_id_per_contact",
             )
         ]
-        indexes = [models.Index(fields=["contact", "id"], name="message_contact_sync_idx")]
+        indexes = [
+            models.Index(fields=["contact", "id"], name="message_contact_sync_idx"),
+            models.Index(fields=["conversation", "id"], name="message_thread_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Message #{self.pk}"

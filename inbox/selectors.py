@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
 from inbox.models import Contact, Conversation, Message, Website
@@ -21,7 +25,7 @@ def websites_of_workspace() -> QuerySet[Website]:
 def contact_messages_after(*, contact: Contact, after_id: int = 0, limit: int = SYNC_LIMIT) -> list[Message]:
     """A visitor's messages, oldest first: the newest `limit` of all when `after_id` is 0 (a fresh
     page), else the first `limit` above `after_id` (a catch-up, which must have no holes)."""
-    messages = Message.objects.filter(contact=contact)
+    messages = Message.objects.filter(contact=contact, author_kind__in=Message.VISITOR_VISIBLE)
     if not after_id:
         return list(messages.order_by("-id")[:limit])[::-1]
     return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
@@ -56,3 +60,176 @@ def message_payloads(messages: list[Message], *, after_id: int) -> list[dict]:
         payloads.append(message_payload(message, prev_id=prev_id))
         prev_id = message.pk
     return payloads
+
+
+# --- The agent inbox
+
+INBOX_PAGE_SIZE = 25
+INBOX_TABS = ("mine", "unassigned", "all")
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What an agent's conversation list shows; parsed from a query string by `inbox_filters_from`."""
+
+    tab: str = "mine"
+    status: str = Conversation.Status.OPEN
+    website_id: int | None = None
+    assignee_id: int | None = None
+    query: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        values = {"tab": self.tab, "status": self.status, "website": self.website_id,
+                  "assignee": self.assignee_id, "q": self.query}  # fmt: skip
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def inbox_filters_from(params) -> InboxFilters:
+    """Filters from a request's GET (or a socket's view frame): unknown values fall back to defaults."""
+
+    def int_or_none(value) -> int | None:
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    tab = params.get("tab") if params.get("tab") in INBOX_TABS else "mine"
+    status = params.get("status") if params.get("status") in Conversation.Status.values else "open"
+    return InboxFilters(
+        tab=tab,
+        status=status,
+        website_id=int_or_none(params.get("website")),
+        assignee_id=int_or_none(params.get("assignee")),
+        query=str(params.get("q") or "").strip()[:200],
+    )
+
+
+def _filtered_conversations(*, agent_id: int, filters: InboxFilters) -> QuerySet[Conversation]:
+    conversations = Conversation.objects.filter(status=filters.status)
+    if filters.tab == "mine":
+        conversations = conversations.filter(assignee_id=agent_id)
+    elif filters.tab == "unassigned":
+        conversations = conversations.filter(assignee_id__isnull=True)
+    if filters.website_id:
+        conversations = conversations.filter(website_id=filters.website_id)
+    if filters.assignee_id:
+        conversations = conversations.filter(assignee_id=filters.assignee_id)
+    if filters.query:
+        query = SearchQuery(filters.query, config="simple", search_type="websearch")
+        in_messages = Message.objects.annotate(document=SearchVector("body", config="simple")).filter(
+            conversation_id=OuterRef("pk"), document=query
+        )
+        in_contact = Contact.objects.annotate(document=SearchVector("name", "email", config="simple")).filter(
+            pk=OuterRef("contact_id"), document=query
+        )
+        conversations = conversations.filter(Exists(in_messages) | Exists(in_contact))
+    return conversations
+
+
+def conversation_matches(*, conversation: Conversation, agent_id: int, filters: InboxFilters) -> bool:
+    """Whether a conversation belongs in a list shown with these filters (for live updates)."""
+    if filters.query:  # full-text: let the database decide
+        return _filtered_conversations(agent_id=agent_id, filters=filters).filter(pk=conversation.pk).exists()
+    return (
+        conversation.status == filters.status
+        and (filters.tab != "mine" or conversation.assignee_id == agent_id)
+        and (filters.tab != "unassigned" or conversation.assignee_id is None)
+        and (not filters.website_id or conversation.website_id == filters.website_id)
+        and (not filters.assignee_id or conversation.assignee_id == filters.assignee_id)
+    )
+
+
+def _cursor_encode(conversation: Conversation) -> str:
+    return f"{conversation.last_message_at.timestamp():.6f}_{conversation.pk}"
+
+
+def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
+    try:
+        stamp, pk = (cursor or "").split("_")
+        return datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+
+
+def conversation_page(
+    *, agent_id: int, filters: InboxFilters, cursor: str | None = None, limit: int = INBOX_PAGE_SIZE
+) -> ConversationPage:
+    """One page of the list, latest activity first, by keyset: a page boundary stays put while new
+    conversations arrive at the top. Two queries whatever the size (conversations, assignees)."""
+    conversations = _filtered_conversations(agent_id=agent_id, filters=filters)
+    if after := _cursor_decode(cursor):
+        stamp, pk = after
+        conversations = conversations.filter(
+            Q(last_message_at__lt=stamp) | Q(last_message_at=stamp, id__lt=pk)
+        )
+    rows = list(
+        conversations.select_related("contact", "website").order_by("-last_message_at", "-id")[: limit + 1]
+    )
+    page = rows[:limit]
+    with_assignees(page)
+    return ConversationPage(page, _cursor_encode(page[-1]) if len(rows) > limit else None)
+
+
+def with_assignees(conversations: list[Conversation]) -> list[Conversation]:
+    """Attach each conversation's assignee (users live in the public schema: one query)."""
+    users = User.objects.in_bulk({c.assignee_id for c in conversations if c.assignee_id})
+    for conversation in conversations:
+        conversation.assignee_user = users.get(conversation.assignee_id)
+    return conversations
+
+
+def inbox_counts(*, agent_id: int) -> dict[str, int]:
+    """Open conversations per tab, and unread messages in mine and unassigned (the page title)."""
+    row = Conversation.objects.filter(status=Conversation.Status.OPEN).aggregate(
+        mine=Count("id", filter=Q(assignee_id=agent_id)),
+        unassigned=Count("id", filter=Q(assignee_id__isnull=True)),
+        all=Count("id"),
+        unread=Sum("unread_count", filter=Q(assignee_id=agent_id) | Q(assignee_id__isnull=True), default=0),
+    )
+    return row
+
+
+def conversation_for_agent(conversation_id: int) -> Conversation | None:
+    """A conversation of this workspace (the caller's schema) with what its pane shows."""
+    conversation = (
+        Conversation.objects.select_related("contact", "website").filter(pk=conversation_id).first()
+    )
+    if conversation is not None:
+        with_assignees([conversation])
+    return conversation
+
+
+def thread_messages(
+    *, conversation: Conversation, after_id: int = 0, limit: int = SYNC_LIMIT
+) -> list[Message]:
+    """A conversation's messages for agents (notes and events included), oldest first: the newest
+    `limit` when `after_id` is 0, else those after it (a catch-up)."""
+    messages = Message.objects.filter(conversation=conversation)
+    if after_id:
+        rows = list(messages.filter(id__gt=after_id).order_by("id")[:limit])
+    else:
+        rows = list(messages.order_by("-id")[:limit])[::-1]
+    return with_authors(rows)
+
+
+def with_authors(messages: list[Message]) -> list[Message]:
+    """Attach each message's author (users live in the public schema: one query)."""
+    authors = User.objects.in_bulk({m.author_id for m in messages if m.author_id})
+    for message in messages:
+        message.author_user = authors.get(message.author_id)
+    return messages
+
+
+def contact_history(*, conversation: Conversation, limit: int = 10) -> list[Conversation]:
+    """The contact's other conversations, newest first."""
+    return list(
+        Conversation.objects.filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .order_by("-id")[:limit]
+    )

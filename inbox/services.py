@@ -18,7 +18,7 @@ from psycopg import sql
 
 from accounts.models import User
 from inbox import realtime
-from inbox.exceptions import IdentityRefused, MessageInvalid, MessageTooLong
+from inbox.exceptions import ConversationActionInvalid, IdentityRefused, MessageInvalid, MessageTooLong
 from inbox.models import Contact, Conversation, Message, Website
 from inbox.origins import origins_parse
 from inbox.selectors import message_payload
@@ -291,9 +291,10 @@ async def message_from_visitor_on_loop(
 
 
 def message_from_agent(
-    *, conversation: Conversation, author: User, body: Any, client_id: Any = None
+    *, conversation: Conversation, author: User, body: Any, client_id: Any = None, private: bool = False
 ) -> Message:
-    """Store an agent's reply in a conversation and push it to the visitor and the inbox."""
+    """Store an agent's reply (pushed to the visitor and the inbox) or, `private`, a note only
+    agents see."""
     body = message_body_clean(body)
     client_uuid = message_client_id_clean(client_id)
     with transaction.atomic():
@@ -306,13 +307,18 @@ def message_from_agent(
         message = Message.objects.create(
             conversation=conversation,
             contact=contact,
-            author_kind=Message.AuthorKind.AGENT,
+            author_kind=Message.AuthorKind.NOTE if private else Message.AuthorKind.AGENT,
             author=author,
             body=body,
             client_id=client_uuid,
         )
+        if private:
+            _push_message(message, prev_id=None, new_conversation=False)
+            return message
         if conversation.first_agent_reply_at is None:
             conversation.first_agent_reply_at = message.created_at
+        conversation.unread_count = 0  # whoever answers has read it
+        conversation.last_message_preview = body[:140]
         _record_and_push(contact=contact, conversation=conversation, message=message)
     return message
 
@@ -322,8 +328,119 @@ def _record_and_push(*, contact: Contact, conversation: Conversation, message: M
     contact.last_message_id = message.pk
     contact.save(update_fields=["last_message_id"])
     conversation.last_message_at = message.created_at
-    conversation.save(update_fields=["last_message_at", "first_agent_reply_at", "updated_at"])
+    conversation.save(
+        update_fields=[
+            "last_message_at",
+            "first_agent_reply_at",
+            "updated_at",
+            "unread_count",
+            "last_message_preview",
+        ]
+    )
     _push_message(message, prev_id=prev_id, new_conversation=False)
+
+
+# --- Conversations (agents' actions). Each locks the contact first, as every write of its
+# conversations does, and records what it did as a system event in the thread.
+
+
+def _system_event(*, conversation: Conversation, by: User | None, text: str) -> Message:
+    message = Message.objects.create(
+        conversation=conversation,
+        contact_id=conversation.contact_id,
+        author_kind=Message.AuthorKind.SYSTEM,
+        author=by,
+        body=text,
+    )
+    _push_message(message, prev_id=None, new_conversation=False)
+    return message
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    Contact.objects.select_for_update().filter(pk=conversation.contact_id).first()
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def conversation_assign(*, conversation: Conversation, assignee: User | None, by: User) -> Conversation:
+    """Give the conversation to `assignee` (None: nobody)."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.assignee_id == (assignee.pk if assignee else None):
+            return conversation
+        conversation.assignee_id = assignee.pk if assignee else None
+        conversation.save(update_fields=["assignee", "updated_at"])
+        if assignee is None:
+            text = f"{by.name} unassigned this conversation"
+        elif assignee.pk == by.pk:
+            text = f"{by.name} took this conversation"
+        else:
+            text = f"{by.name} assigned this to {assignee.name}"
+        _system_event(conversation=conversation, by=by, text=text)
+    return conversation
+
+
+def conversation_status_set(
+    *, conversation: Conversation, status: str, by: User | None, snoozed_until=None
+) -> Conversation:
+    """Open, set pending, resolve, or snooze until a time (it reopens by itself then)."""
+    if status not in Conversation.Status.values:
+        raise ConversationActionInvalid(f"Unknown status “{str(status)[:20]}”.")
+    if status == Conversation.Status.SNOOZED and (snoozed_until is None or snoozed_until <= timezone.now()):
+        raise ConversationActionInvalid("Snooze until a time in the future.")
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.status == status and conversation.snoozed_until == snoozed_until:
+            return conversation
+        conversation.status = status
+        conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
+        conversation.resolved_at = timezone.now() if status == Conversation.Status.RESOLVED else None
+        conversation.save(update_fields=["status", "snoozed_until", "resolved_at", "updated_at"])
+        who = by.name if by else "Parley"
+        text = {
+            Conversation.Status.OPEN: f"{who} reopened this conversation",
+            Conversation.Status.PENDING: f"{who} set this conversation to pending",
+            Conversation.Status.RESOLVED: f"{who} resolved this conversation",
+            Conversation.Status.SNOOZED: f"{who} snoozed this conversation until "
+            + (timezone.localtime(snoozed_until).strftime("%b %-d, %H:%M") if snoozed_until else ""),
+        }[status]
+        _system_event(conversation=conversation, by=by, text=text)
+    return conversation
+
+
+def conversation_priority_set(*, conversation: Conversation, priority: int, by: User) -> Conversation:
+    if priority not in Conversation.Priority.values:
+        raise ConversationActionInvalid("Unknown priority.")
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        if conversation.priority == priority:
+            return conversation
+        conversation.priority = priority
+        conversation.save(update_fields=["priority", "updated_at"])
+        label = Conversation.Priority(priority).label.lower()
+        _system_event(conversation=conversation, by=by, text=f"{by.name} set the priority to {label}")
+    return conversation
+
+
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    """An agent opened it: nothing in it is unread any more."""
+    if conversation.unread_count:
+        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+        conversation.unread_count = 0
+        realtime.publish_on_commit(
+            [realtime.agents_group(realtime.current_schema())],
+            {"type": "conversation.changed", "conversation_id": conversation.pk},
+        )
+
+
+def conversations_wake_snoozed() -> int:
+    """Reopen every snoozed conversation whose time has come (the worker runs it every minute)."""
+    woken = 0
+    for conversation in Conversation.objects.filter(
+        status=Conversation.Status.SNOOZED, snoozed_until__lte=timezone.now()
+    ):
+        conversation_status_set(conversation=conversation, status=Conversation.Status.OPEN, by=None)
+        woken += 1
+    return woken
 
 
 def _push_message(message: Message, *, prev_id: int | None, new_conversation: bool) -> None:

@@ -48,7 +48,14 @@ def sample_kwargs(workspace_a) -> dict:
         name="Alpha shop",
         allowed_origins="https://shop.alpha.example",
     )
-    return {"slug": "alpha", "website_id": website.pk}
+
+    def visitor_writes():
+        contact, _ = inbox_services.contact_for_visitor(website=website, token=None)
+        message, _ = inbox_services.message_from_visitor(contact_id=contact.pk, body="Hello")
+        return message.conversation_id
+
+    conversation_id = run_in_workspace(workspace_a.schema_name, visitor_writes)
+    return {"slug": "alpha", "website_id": website.pk, "conversation_id": conversation_id}
 
 
 def _path(name: str, sample_kwargs: dict) -> str:
@@ -56,7 +63,7 @@ def _path(name: str, sample_kwargs: dict) -> str:
 
 
 def test_every_workspace_route_is_covered():
-    assert {"workspace_home", "workspace_settings", "website_list", "website_detail"} <= set(ROUTES)
+    assert {"workspace_home", "workspace_settings", "website_list", "website_detail", "inbox"} <= set(ROUTES)
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))

@@ -1,0 +1,218 @@
+"""The inbox page's WebSocket: /ws/inbox/ on a workspace host.
+
+It lets in a logged-in member of the workspace whose host it was opened on (the session cookie of
+that host, and an Origin of that host), joins the workspace's agents group, and turns each event
+into the HTML the page shows, rendered from the page's own partials for this agent's view."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.cookies import SimpleCookie
+from importlib import import_module
+from urllib.parse import urlsplit
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.base import SessionBase
+from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
+
+from inbox import realtime, selectors
+from inbox.models import Conversation, Message
+from tenants import selectors as tenant_selectors
+from tenants.context import in_public, in_workspace
+
+logger = logging.getLogger(__name__)
+
+NOT_ALLOWED = 4403
+
+
+def _header(scope, name: bytes) -> str:
+    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), "")
+
+
+def _agent_for(hostname: str, session_key: str) -> dict | None:
+    """The member behind this session on this workspace host, or None."""
+    workspace = tenant_selectors.workspace_for_hostname(hostname)
+    if workspace is None or not session_key:
+        return None
+    engine = import_module(settings.SESSION_ENGINE)
+    session: SessionBase = engine.SessionStore(session_key)
+    user_id = session.get(SESSION_KEY)
+    if user_id is None or BACKEND_SESSION_KEY not in session:
+        return None
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    # As Django's get_user: a password change ends the other sessions.
+    if user is None or not constant_time_compare(
+        session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+    ):
+        return None
+    membership = tenant_selectors.membership_for(user=user, workspace=workspace)
+    if membership is None:
+        return None
+    return {"schema": workspace.schema_name, "workspace_id": workspace.pk, "user": user}
+
+
+def member_group(schema_name: str, user_id: int) -> str:
+    """Every inbox socket of one member (closed when they are removed from the workspace)."""
+    return f"parley.{schema_name}.member.{user_id}"
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    agent = None
+
+    async def dispatch(self, message: dict) -> None:
+        # As WidgetConsumer: database work goes through tenants.context, no per-frame thread hop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        host = _header(self.scope, b"host")
+        hostname = host.rsplit(":", 1)[0].lower()
+        origin = urlsplit(_header(self.scope, b"origin"))
+        cookie = SimpleCookie(_header(self.scope, b"cookie"))
+        session_key = (
+            cookie[settings.SESSION_COOKIE_NAME].value if settings.SESSION_COOKIE_NAME in cookie else ""
+        )
+        # A page of another site must not open an agent's socket with the agent's cookie.
+        same_origin = origin.netloc.lower() == host.lower() and origin.scheme in ("http", "https")
+        agent = await in_public(_agent_for, hostname, session_key) if same_origin else None
+        await self.accept()
+        if agent is None:
+            await self.send_json({"type": "refused", "message": "Log in to this workspace to use its inbox."})
+            await self.close(code=NOT_ALLOWED)
+            return
+        self.agent = agent
+        self.schema = agent["schema"]
+        self.filters = selectors.InboxFilters()
+        self.open_conversation_id: int | None = None
+        for group in (realtime.agents_group(self.schema), member_group(self.schema, agent["user"].pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send_json({"type": "ready"})
+
+    async def disconnect(self, code: int) -> None:
+        if self.agent:
+            for group in (
+                realtime.agents_group(self.schema),
+                member_group(self.schema, self.agent["user"].pk),
+            ):
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.agent is None:
+            return
+        try:
+            frame = json.loads(text_data or "")
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_json(
+                {"type": "error", "code": "invalid_frame", "message": "Frames are JSON objects."}
+            )
+            return
+        if frame.get("type") == "view":
+            self.filters = selectors.inbox_filters_from(frame.get("filters") or {})
+            conversation_id = frame.get("conversation_id")
+            self.open_conversation_id = conversation_id if isinstance(conversation_id, int) else None
+        elif frame.get("type") == "typing" and isinstance(frame.get("conversation_id"), int):
+            contact_id = await in_workspace(self.schema, _contact_of, frame["conversation_id"])
+            if contact_id is not None:
+                await realtime.publish_async(
+                    [realtime.contact_group(self.schema, contact_id)],
+                    {"type": "typing", "who": "agent", "name": self.agent["user"].name,
+                     "is_typing": bool(frame.get("is_typing"))},
+                )  # fmt: skip
+        else:
+            await self.send_json({"type": "error", "code": "invalid_frame", "message": "Unknown frame type."})
+
+    # --- pushed through the channel layer
+
+    async def message_created(self, event: dict) -> None:
+        await self._update(event["message"]["conversation_id"], event["message"]["id"], event)
+
+    async def conversation_changed(self, event: dict) -> None:
+        await self._update(event["conversation_id"], None, event)
+
+    async def _update(self, conversation_id: int, message_id: int | None, event: dict) -> None:
+        update = await in_workspace(
+            self.schema,
+            _render_update,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            agent_id=self.agent["user"].pk,
+            filters=self.filters,
+            open_conversation_id=self.open_conversation_id,
+            new_conversation=bool(event.get("new_conversation")),
+        )
+        if update is not None:
+            await self.send_json(update)
+
+    async def typing(self, event: dict) -> None:
+        if event.get("who") == "visitor" and event.get("conversation_id") == self.open_conversation_id:
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation_id": event["conversation_id"],
+                    "is_typing": event["is_typing"],
+                }
+            )
+
+    async def membership_revoked(self, event: dict) -> None:
+        await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
+        await self.close(code=NOT_ALLOWED)
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+
+def _contact_of(conversation_id: int) -> int | None:
+    return Conversation.objects.filter(pk=conversation_id).values_list("contact_id", flat=True).first()
+
+
+def _render_update(
+    *,
+    conversation_id: int,
+    message_id: int | None,
+    agent_id: int,
+    filters: selectors.InboxFilters,
+    open_conversation_id: int | None,
+    new_conversation: bool,
+) -> dict | None:
+    """What one agent's page needs after a change to a conversation: its row (if their list shows
+    it), the new message (if they have it open), the counts, and what to announce."""
+    conversation = selectors.conversation_for_agent(conversation_id)
+    if conversation is None:
+        return None
+    context = {"conversation": conversation, "open_conversation_id": open_conversation_id}
+    matches = selectors.conversation_matches(conversation=conversation, agent_id=agent_id, filters=filters)
+    update = {
+        "type": "update",
+        "conversation_id": conversation.pk,
+        "row": render_to_string("inbox/partials/conversation_row.html", context) if matches else None,
+        "counts": selectors.inbox_counts(agent_id=agent_id),
+    }
+    if message_id is not None:
+        message = Message.objects.filter(pk=message_id).first()
+        if message is None:
+            return update
+        update["message_id"] = message.pk
+        if conversation.pk == open_conversation_id:
+            selectors.with_authors([message])
+            update["message"] = render_to_string(
+                "inbox/partials/message.html", {"message": message, "conversation": conversation}
+            )
+        mine_or_nobodys = conversation.assignee_id in (None, agent_id)
+        if message.author_kind == Message.AuthorKind.VISITOR and mine_or_nobodys:
+            title = "New conversation" if new_conversation else f"New message from {conversation.contact}"
+            update["announce"] = f"{title}: {message.body[:140]}"
+            update["notify"] = {
+                "title": title,
+                "body": message.body[:140],
+                "conversation_id": conversation.pk,
+            }
+    return update

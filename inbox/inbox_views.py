@@ -1,0 +1,174 @@
+"""The agent inbox: a page of three panes, and the htmx endpoints that change its parts.
+
+Every view renders the partials the live socket renders too (templates/inbox/partials/)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from inbox import selectors, services
+from inbox.exceptions import InboxError
+from inbox.models import Conversation
+from tenants import selectors as tenant_selectors
+
+
+def _conversation_or_404(conversation_id: int) -> Conversation:
+    conversation = selectors.conversation_for_agent(conversation_id)
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def _pane_context(request: HttpRequest, conversation: Conversation) -> dict:
+    return {
+        "conversation": conversation,
+        "thread": selectors.thread_messages(conversation=conversation),
+        "history": selectors.contact_history(conversation=conversation),
+        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+    }
+
+
+@require_GET
+def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
+    """The whole inbox, optionally with one conversation open; with htmx, only that conversation's pane."""
+    filters = selectors.inbox_filters_from(request.GET)
+    conversation = _conversation_or_404(conversation_id) if conversation_id else None
+    if conversation is not None:
+        services.conversation_mark_read(conversation=conversation)
+    pane = _pane_context(request, conversation) if conversation else {}
+    if request.htmx and conversation is not None and request.htmx.target == "conversation-pane":
+        return render(request, "inbox/partials/conversation_pane.html", {**pane, "filters": filters})
+    context = {
+        **pane,
+        "filters": filters,
+        "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters),
+        "counts": selectors.inbox_counts(agent_id=request.user.pk),
+        "websites": selectors.websites_of_workspace(),
+        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
+        "tabs": selectors.INBOX_TABS,
+        "statuses": Conversation.Status.choices,
+        "open_conversation_id": conversation.pk if conversation else None,
+    }
+    return render(request, "inbox/inbox.html", context)
+
+
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """The list pane for new filters, or (with `cursor`) the next page's rows to append."""
+    filters = selectors.inbox_filters_from(request.GET)
+    cursor = request.GET.get("cursor")
+    context = {
+        "filters": filters,
+        "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters, cursor=cursor),
+        "counts": selectors.inbox_counts(agent_id=request.user.pk),
+        "open_conversation_id": int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None,
+    }
+    template = "inbox/partials/conversation_rows.html" if cursor else "inbox/partials/conversation_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The messages after `after` (a reconnecting page catching up), as bubbles to append."""
+    conversation = _conversation_or_404(conversation_id)
+    after = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
+    messages = selectors.thread_messages(conversation=conversation, after_id=after) if after else []
+    return render(request, "inbox/partials/messages.html", {"thread": messages, "conversation": conversation})
+
+
+@require_POST
+def conversation_reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A reply to the visitor, or a private note: returns its bubble (the socket brings it to the others)."""
+    conversation = _conversation_or_404(conversation_id)
+    try:
+        message = services.message_from_agent(
+            conversation=conversation,
+            author=request.user,
+            body=request.POST.get("body"),
+            client_id=request.POST.get("client_id") or None,
+            private=request.POST.get("kind") == "note",
+        )
+    except InboxError as exc:
+        return render(request, "inbox/partials/composer_error.html", {"error": str(exc)}, status=422)
+    message.author_user = request.user
+    return render(
+        request, "inbox/partials/messages.html", {"thread": [message], "conversation": conversation}
+    )
+
+
+def _pane_after_action(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+    conversation = _conversation_or_404(conversation.pk)
+    return render(request, "inbox/partials/conversation_pane.html", _pane_context(request, conversation))
+
+
+@require_POST
+def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Assign to `me`, to a member's user id, or to nobody (empty)."""
+    conversation = _conversation_or_404(conversation_id)
+    choice = request.POST.get("assignee", "")
+    if choice == "me":
+        assignee = request.user
+    elif choice:
+        member = (
+            tenant_selectors.members_of_workspace(workspace=request.workspace)
+            .select_related("user")
+            .filter(user_id=int(choice) if choice.isdigit() else 0)
+            .first()
+        )
+        if member is None:
+            return HttpResponse("That person is not a member of this workspace.", status=422)
+        assignee = member.user
+    else:
+        assignee = None
+    services.conversation_assign(conversation=conversation, assignee=assignee, by=request.user)
+    return _pane_after_action(request, conversation)
+
+
+SNOOZE_PRESETS = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+}
+
+
+@require_POST
+def conversation_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Open, pending, resolved, or snoozed (`snooze`: a preset like 1h, or a local date and time)."""
+    conversation = _conversation_or_404(conversation_id)
+    status = request.POST.get("status", "")
+    snoozed_until = None
+    if status == Conversation.Status.SNOOZED:
+        snooze = request.POST.get("snooze", "")
+        if snooze in SNOOZE_PRESETS:
+            snoozed_until = timezone.now() + SNOOZE_PRESETS[snooze]
+        else:
+            try:
+                snoozed_until = timezone.make_aware(datetime.fromisoformat(snooze))
+            except ValueError:
+                return HttpResponse("Choose when the conversation should come back.", status=422)
+    try:
+        services.conversation_status_set(
+            conversation=conversation, status=status, by=request.user, snoozed_until=snoozed_until
+        )
+    except InboxError as exc:
+        return HttpResponse(str(exc), status=422)
+    return _pane_after_action(request, conversation)
+
+
+@require_POST
+def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation_or_404(conversation_id)
+    try:
+        priority = int(request.POST.get("priority", ""))
+        services.conversation_priority_set(conversation=conversation, priority=priority, by=request.user)
+    except (ValueError, InboxError):
+        return HttpResponse("Unknown priority.", status=422)
+    return _pane_after_action(request, conversation)

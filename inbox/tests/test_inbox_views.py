@@ -1,0 +1,222 @@
+"""The agent inbox pages and their htmx endpoints, on a workspace host, against the real schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conftest import host_client
+from inbox import selectors, services
+from inbox.models import Conversation, Message
+from tenants.context import run_in_workspace
+from tenants.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def website_a(workspace_a):
+    website, _ = run_in_workspace(
+        workspace_a.schema_name,
+        services.website_create,
+        workspace=workspace_a,
+        name="Alpha shop",
+        allowed_origins="https://shop.alpha.example",
+    )
+    return website
+
+
+def _visitor_writes(workspace, website, body: str, *, name: str = "") -> Conversation:
+    def write():
+        contact, _ = services.contact_for_visitor(website=website, token=None)
+        if name:
+            contact.name = name
+            contact.save(update_fields=["name"])
+        message, _ = services.message_from_visitor(contact_id=contact.pk, body=body)
+        return Conversation.objects.get(pk=message.conversation_id)
+
+    return run_in_workspace(workspace.schema_name, write)
+
+
+def _in_a(workspace_a, func, *args, **kwargs):
+    return run_in_workspace(workspace_a.schema_name, func, *args, **kwargs)
+
+
+def test_the_inbox_lists_conversations_and_opening_one_marks_it_read(client_a, workspace_a, website_a):
+    conversation = _visitor_writes(workspace_a, website_a, "Where is my <b>order</b>?", name="Maria")
+
+    page = client_a.get("/inbox/?tab=unassigned").content.decode()
+    assert "Maria" in page and "Where is my &lt;b&gt;order&lt;/b&gt;?" in page  # escaped
+    assert 'id="count-unassigned">1<' in page
+
+    opened = client_a.get(f"/inbox/c/{conversation.pk}/").content.decode()
+    assert f'id="thread-{conversation.pk}"' in opened and "bubble-visitor" in opened
+    assert _in_a(workspace_a, lambda: Conversation.objects.get(pk=conversation.pk).unread_count) == 0
+
+
+def test_htmx_opens_only_the_conversation_pane(client_a, workspace_a, website_a):
+    conversation = _visitor_writes(workspace_a, website_a, "Hi")
+    response = client_a.get(
+        f"/inbox/c/{conversation.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="conversation-pane"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html and 'class="composer"' in html
+
+
+def test_a_reply_reaches_the_visitor_a_note_does_not(client_a, workspace_a, website_a, owner_a):
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+
+    reply = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": "Hi! How can I help?"})
+    note = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": "VIP customer", "kind": "note"})
+
+    assert reply.status_code == 200 and "bubble-agent" in reply.content.decode()
+    assert note.status_code == 200 and "Private note" in note.content.decode()
+    stored = _in_a(
+        workspace_a,
+        lambda: list(Message.objects.order_by("id").values_list("author_kind", "body", "author_id")),
+    )
+    assert stored[1:] == [("agent", "Hi! How can I help?", owner_a.pk), ("note", "VIP customer", owner_a.pk)]
+    seen_by_visitor = _in_a(
+        workspace_a,
+        lambda: [m.body for m in selectors.contact_messages_after(contact=conversation.contact)],
+    )
+    assert seen_by_visitor == ["Hello?", "Hi! How can I help?"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"), [("", "cannot be empty"), ("x" * 5001, "limited to 5,000 characters")]
+)
+def test_a_bad_reply_is_refused_with_a_clear_error(client_a, workspace_a, website_a, body, expected):
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    response = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": body})
+    assert response.status_code == 422 and expected in response.content.decode()
+    assert _in_a(workspace_a, Message.objects.count) == 1
+
+
+def test_actions_write_system_events_into_the_thread(client_a, workspace_a, website_a, owner_a):
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    url = f"/inbox/c/{conversation.pk}"
+
+    assert client_a.post(f"{url}/assign/", {"assignee": "me"}).status_code == 200
+    assert client_a.post(f"{url}/priority/", {"priority": "3"}).status_code == 200
+    assert client_a.post(f"{url}/status/", {"status": "resolved"}).status_code == 200
+    assert client_a.post(f"{url}/assign/", {"assignee": ""}).status_code == 200
+
+    events = _in_a(
+        workspace_a,
+        lambda: list(
+            Message.objects.filter(author_kind="system").order_by("id").values_list("body", flat=True)
+        ),
+    )
+    assert events == [
+        "Ana Owner took this conversation",
+        "Ana Owner set the priority to high",
+        "Ana Owner resolved this conversation",
+        "Ana Owner unassigned this conversation",
+    ]
+    stored = _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk)
+    assert (stored.status, stored.priority, stored.assignee_id) == ("resolved", 3, None)
+
+
+def test_assigning_to_a_stranger_or_a_bad_status_is_refused(client_a, workspace_a, website_a, owner_b):
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    url = f"/inbox/c/{conversation.pk}"
+    assert client_a.post(f"{url}/assign/", {"assignee": str(owner_b.pk)}).status_code == 422
+    assert client_a.post(f"{url}/status/", {"status": "deleted"}).status_code == 422
+    assert client_a.post(f"{url}/status/", {"status": "snoozed", "snooze": "someday"}).status_code == 422
+    assert client_a.post(f"{url}/priority/", {"priority": "9"}).status_code == 422
+    assert _in_a(workspace_a, Message.objects.filter(author_kind="system").count) == 0
+
+
+def test_an_agent_can_assign_to_another_member(client_a, workspace_a, website_a, owner_b):
+    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    client_a.post(f"/inbox/c/{conversation.pk}/assign/", {"assignee": str(owner_b.pk)})
+    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).assignee_id == owner_b.pk
+    mine = client_a.get("/inbox/?tab=mine").content.decode()
+    assert f"conversation-row-{conversation.pk}" not in mine
+
+
+def test_a_snoozed_conversation_reopens_by_itself_or_when_the_visitor_writes(workspace_a, website_a, owner_a):
+    first = _visitor_writes(workspace_a, website_a, "One")
+    second = _visitor_writes(workspace_a, website_a, "Two")
+
+    def snooze_both():
+        later = timezone.now() + timedelta(hours=1)
+        for conversation in (first, second):
+            services.conversation_status_set(
+                conversation=conversation, status="snoozed", by=owner_a, snoozed_until=later
+            )
+        Conversation.objects.filter(pk=first.pk).update(snoozed_until=timezone.now() - timedelta(seconds=1))
+        woken = services.conversations_wake_snoozed()
+        services.message_from_visitor(contact_id=second.contact_id, body="Still there?")
+        return woken, list(Conversation.objects.order_by("id").values_list("status", "snoozed_until"))
+
+    woken, states = _in_a(workspace_a, snooze_both)
+    assert woken == 1 and states == [("open", None), ("open", None)]
+
+
+def test_keyset_pages_stay_put_while_new_conversations_arrive(client_a, workspace_a, website_a, owner_a):
+    older = [_visitor_writes(workspace_a, website_a, f"old {i}") for i in range(30)]
+    first = _in_a(
+        workspace_a, selectors.conversation_page, agent_id=owner_a.pk,
+        filters=selectors.InboxFilters(tab="all"),
+    )  # fmt: skip
+    for i in range(3):
+        _visitor_writes(workspace_a, website_a, f"new {i}")
+    second = _in_a(
+        workspace_a, selectors.conversation_page, agent_id=owner_a.pk,
+        filters=selectors.InboxFilters(tab="all"), cursor=first.next_cursor,
+    )  # fmt: skip
+
+    seen = [c.pk for c in first.conversations + second.conversations]
+    assert seen == [c.pk for c in reversed(older)] and second.next_cursor is None
+    more = client_a.get(f"/inbox/list/?tab=all&cursor={first.next_cursor}").content.decode()
+    assert more.count('class="conversation-row') == 5
+
+
+def test_the_list_costs_the_same_queries_at_any_size(client_a, workspace_a, website_a):
+    def queries_for_inbox() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client_a.get("/inbox/?tab=all").status_code == 200
+        return len(captured)
+
+    _visitor_writes(workspace_a, website_a, "first")
+    small = queries_for_inbox()
+    for i in range(40):
+        _visitor_writes(workspace_a, website_a, f"more {i}", name=f"Visitor {i}")
+    assert queries_for_inbox() == small
+
+
+def test_search_finds_message_text_and_contact_names(client_a, workspace_a, website_a):
+    refund = _visitor_writes(workspace_a, website_a, "I want a refund for my espresso machine")
+    named = _visitor_writes(workspace_a, website_a, "hello", name="Zebulon Quartz")
+    _visitor_writes(workspace_a, website_a, "nothing to see")
+
+    def found(q: str) -> set[int]:
+        html = client_a.get("/inbox/list/", {"tab": "all", "q": q}).content.decode()
+        return {c.pk for c in (refund, named) if f"conversation-row-{c.pk}" in html}
+
+    assert found("refund espresso") == {refund.pk}
+    assert found("zebulon") == {named.pk}
+    assert found("nonexistentword") == set()
+
+
+def test_a_conversation_of_another_workspace_is_404_on_either_host(
+    client_a, workspace_a, workspace_b, website_a, owner_a
+):
+    website_b, _ = run_in_workspace(
+        workspace_b.schema_name, services.website_create, workspace=workspace_b, name="B", allowed_origins=""
+    )
+    b_conversations = [_visitor_writes(workspace_b, website_b, f"B secret {i}") for i in range(3)]
+    b_id = b_conversations[-1].pk
+    assert not _in_a(workspace_a, Conversation.objects.filter(pk=b_id).exists)
+    for path in (f"/inbox/c/{b_id}/", f"/inbox/c/{b_id}/messages/?after=0"):
+        assert client_a.get(path).status_code == 404
+        assert host_client("beta.localhost", owner_a).get(path).status_code == 404
+    assert client_a.post(f"/inbox/c/{b_id}/reply/", {"body": "leak?"}).status_code == 404
+    assert run_in_workspace(workspace_b.schema_name, Message.objects.filter(body="leak?").count) == 0

@@ -1,0 +1,266 @@
+// The live inbox: one WebSocket brings HTML rendered from the page's own partials; htmx does the
+// rest. The database is the truth: after a reconnect the page asks for what it missed by id.
+(() => {
+  "use strict";
+  const inbox = document.getElementById("inbox");
+  if (!inbox) return;
+  const announcer = document.getElementById("inbox-announcer");
+  const socketState = document.getElementById("socket-state");
+  const baseTitle = document.title.replace(/^\(\d+\) /, "");
+  let socket = null;
+  let attempts = 0;
+  let everOpened = false;
+  let refused = false;
+
+  const rows = () => document.getElementById("conversation-rows");
+  const openConversation = () => document.querySelector("#conversation-pane .conversation");
+  const openConversationId = () => Number(openConversation()?.dataset.conversation) || null;
+  const lastMessageId = () => {
+    const ids = [...document.querySelectorAll(".thread [data-id]")].map((el) => Number(el.dataset.id));
+    return ids.length ? Math.max(...ids) : 0;
+  };
+  const currentFilters = () => Object.fromEntries(new URLSearchParams(rows()?.dataset.filters || ""));
+
+  // --- the socket
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}${inbox.dataset.socket}`);
+    socket.onmessage = (event) => receive(JSON.parse(event.data));
+    socket.onclose = () => {
+      if (refused) return;
+      socketState.hidden = false;
+      const delay = Math.min(30000, 500 * 2 ** attempts) * (0.5 + Math.random());
+      attempts += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function sendView() {
+    send({ type: "view", filters: currentFilters(), conversation_id: openConversationId() });
+  }
+
+  function receive(frame) {
+    switch (frame.type) {
+      case "ready":
+        attempts = 0;
+        socketState.hidden = true;
+        sendView();
+        if (everOpened) catchUp();
+        everOpened = true;
+        break;
+      case "update":
+        applyUpdate(frame);
+        break;
+      case "typing":
+        showTyping(frame);
+        break;
+      case "refused":
+        refused = true;
+        socketState.textContent = frame.message;
+        socketState.hidden = false;
+        break;
+    }
+  }
+
+  // Pushes sent while the socket was down are gone; the database has them.
+  function catchUp() {
+    htmx.ajax("GET", `${inbox.dataset.listUrl}?${new URLSearchParams(currentFilters())}`, {
+      target: ".inbox-list",
+      swap: "innerHTML",
+    });
+    const id = openConversationId();
+    if (id) {
+      fetch(`/inbox/c/${id}/messages/?after=${lastMessageId()}`, { headers: { "HX-Request": "true" } })
+        .then((response) => response.text())
+        .then((html) => appendMessages(id, html));
+    }
+  }
+
+  function applyUpdate(frame) {
+    const list = rows();
+    const old = document.getElementById(`conversation-row-${frame.conversation_id}`);
+    const wasCursor = old?.classList.contains("cursor");
+    old?.remove();
+    if (frame.row && list) {
+      document.getElementById("rows-empty")?.remove();
+      list.insertAdjacentHTML("afterbegin", frame.row);
+      const row = list.firstElementChild;
+      if (wasCursor) row.classList.add("cursor");
+      htmx.process(row);
+    }
+    if (frame.message) appendMessages(frame.conversation_id, frame.message);
+    if (frame.counts) showCounts(frame.counts);
+    if (frame.announce) announcer.textContent = frame.announce;
+    if (frame.notify && document.hidden && "Notification" in window && Notification.permission === "granted") {
+      const note = new Notification(frame.notify.title, { body: frame.notify.body, tag: `conversation-${frame.notify.conversation_id}` });
+      note.onclick = () => {
+        window.focus();
+        location.href = `/inbox/c/${frame.notify.conversation_id}/`;
+      };
+    }
+  }
+
+  function appendMessages(conversationId, html) {
+    const thread = document.getElementById(`thread-${conversationId}`);
+    if (!thread) return;
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    for (const item of [...template.content.children]) {
+      if (!document.getElementById(item.id)) thread.append(item); // the reply's own response may have brought it
+    }
+    thread.scrollTop = thread.scrollHeight;
+  }
+
+  function showCounts(counts) {
+    for (const tab of ["mine", "unassigned", "all"]) {
+      const el = document.getElementById(`count-${tab}`);
+      if (el) el.textContent = counts[tab];
+    }
+    document.title = counts.unread ? `(${counts.unread}) ${baseTitle}` : baseTitle;
+  }
+
+  let typingTimer = null;
+  function showTyping(frame) {
+    const line = document.getElementById(`typing-${frame.conversation_id}`);
+    if (!line) return;
+    clearTimeout(typingTimer);
+    line.hidden = !frame.is_typing;
+    line.textContent = frame.is_typing ? "The visitor is typing…" : "";
+    if (frame.is_typing) typingTimer = setTimeout(() => (line.hidden = true), 6000);
+  }
+
+  // --- htmx: keep the socket's view and the layout in step with what is on screen
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target.id === "conversation-pane") {
+      inbox.classList.add("has-conversation");
+      const id = openConversationId();
+      document.querySelectorAll(".conversation-row").forEach((row) => {
+        const selected = Number(row.dataset.conversation) === id;
+        row.classList.toggle("selected", selected);
+        row.setAttribute("aria-selected", String(selected));
+        if (selected) row.classList.remove("unread");
+      });
+      const thread = document.querySelector(".thread");
+      if (thread) thread.scrollTop = thread.scrollHeight;
+    }
+    if (target.id === "conversation-pane" || target.classList.contains("inbox-list")) sendView();
+  });
+
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const form = event.detail.requestConfig?.elt;
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.target = document.getElementById("composer-error") || event.detail.target;
+      if (!form?.closest?.("#composer")) {
+        event.detail.shouldSwap = false;
+        alert(event.detail.xhr.responseText);
+      }
+    }
+  });
+
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const form = event.detail.elt;
+    if (form.id === "composer") {
+      event.detail.parameters.client_id = crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random());
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (form.id === "composer" && event.detail.successful) {
+      form.reset();
+      form.classList.remove("note-mode");
+      document.getElementById("composer-error").textContent = "";
+      send({ type: "typing", conversation_id: openConversationId(), is_typing: false });
+      form.querySelector("textarea").focus();
+    }
+  });
+
+  // --- the composer: Enter sends, Shift+Enter is a new line; typing reaches the visitor
+
+  let lastTyping = 0;
+  document.addEventListener("keydown", (event) => {
+    const area = event.target.closest?.("#composer textarea");
+    if (area && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (area.value.trim()) area.form.requestSubmit();
+    }
+  });
+  document.addEventListener("input", (event) => {
+    const area = event.target.closest?.("#composer textarea");
+    if (!area || area.form.kind.value === "note") return;
+    if (Date.now() - lastTyping > 2000) {
+      lastTyping = Date.now();
+      send({ type: "typing", conversation_id: openConversationId(), is_typing: true });
+    }
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.name === "kind" && event.target.closest("#composer")) {
+      event.target.form.classList.toggle("note-mode", event.target.value === "note");
+    }
+  });
+
+  // --- keyboard: j/k move, Enter opens, r reply, n note, e resolve, a assign to me, ? help
+
+  function moveCursor(step) {
+    const all = [...document.querySelectorAll(".conversation-row")];
+    if (!all.length) return;
+    const current = all.findIndex((row) => row.classList.contains("cursor"));
+    const start = current >= 0 ? current : all.findIndex((row) => row.classList.contains("selected"));
+    const next = all[Math.max(0, Math.min(all.length - 1, start + step))] || all[0];
+    all.forEach((row) => row.classList.remove("cursor"));
+    next.classList.add("cursor");
+    next.querySelector("a").focus();
+  }
+
+  function focusComposer(kind) {
+    const form = document.getElementById("composer");
+    if (!form) return;
+    form.querySelector(`input[name=kind][value=${kind}]`).checked = true;
+    form.classList.toggle("note-mode", kind === "note");
+    form.querySelector("textarea").focus();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const typing = event.target.closest?.("input, textarea, select, [contenteditable]");
+    if (typing) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    const actions = {
+      j: () => moveCursor(1),
+      k: () => moveCursor(-1),
+      r: () => focusComposer("reply"),
+      n: () => focusComposer("note"),
+      e: () => document.querySelector("[data-shortcut=e]")?.click(),
+      a: () => document.querySelector("[data-shortcut=a]")?.click(),
+      "?": () => document.getElementById("shortcuts").showModal(),
+    };
+    if (event.key === "Enter" && document.querySelector(".conversation-row.cursor")) {
+      event.preventDefault();
+      document.querySelector(".conversation-row.cursor a").click();
+    } else if (actions[event.key]) {
+      event.preventDefault();
+      actions[event.key]();
+    }
+  });
+
+  // Browser notifications need a permission, asked for on a gesture.
+  document.addEventListener(
+    "click",
+    () => {
+      if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+    },
+    { once: true },
+  );
+
+  connect();
+})();
