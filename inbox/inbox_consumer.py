@@ -56,11 +56,6 @@ def _agent_for(hostname: str, session_key: str) -> dict | None:
     return {"schema": workspace.schema_name, "workspace_id": workspace.pk, "user": user}
 
 
-def member_group(schema_name: str, user_id: int) -> str:
-    """Every inbox socket of one member (closed when they are removed from the workspace)."""
-    return f"parley.{schema_name}.member.{user_id}"
-
-
 class InboxConsumer(AsyncWebsocketConsumer):
     agent = None
 
@@ -91,7 +86,10 @@ class InboxConsumer(AsyncWebsocketConsumer):
         self.schema = agent["schema"]
         self.filters = selectors.InboxFilters()
         self.open_conversation_id: int | None = None
-        for group in (realtime.agents_group(self.schema), member_group(self.schema, agent["user"].pk)):
+        for group in (
+            realtime.agents_group(self.schema),
+            realtime.member_group(self.schema, agent["user"].pk),
+        ):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send_json({"type": "ready"})
 
@@ -99,7 +97,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if self.agent:
             for group in (
                 realtime.agents_group(self.schema),
-                member_group(self.schema, self.agent["user"].pk),
+                realtime.member_group(self.schema, self.agent["user"].pk),
             ):
                 await self.channel_layer.group_discard(group, self.channel_name)
 

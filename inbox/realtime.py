@@ -25,6 +25,11 @@ def agents_group(schema_name: str) -> str:
     return f"parley.{schema_name}.agents"
 
 
+def member_group(schema_name: str, user_id: int) -> str:
+    """Every inbox socket of one member (closed when they are removed from the workspace)."""
+    return f"parley.{schema_name}.member.{user_id}"
+
+
 def conversation_group(schema_name: str, conversation_id: int) -> str:
     """Every inbox that has this conversation open."""
     return f"parley.{schema_name}.conversation.{conversation_id}"

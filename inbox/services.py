@@ -432,6 +432,17 @@ def conversation_mark_read(*, conversation: Conversation) -> None:
         )
 
 
+def conversations_unassign_member(*, user_id: int, by: User) -> int:
+    """Someone left the workspace: whatever they had open goes back to the unassigned queue."""
+    unassigned = 0
+    for conversation in Conversation.objects.filter(assignee_id=user_id).exclude(
+        status=Conversation.Status.RESOLVED
+    ):
+        conversation_assign(conversation=conversation, assignee=None, by=by)
+        unassigned += 1
+    return unassigned
+
+
 def conversations_wake_snoozed() -> int:
     """Reopen every snoozed conversation whose time has come (the worker runs it every minute)."""
     woken = 0
@@ -453,11 +464,12 @@ def _push_message(message: Message, *, prev_id: int | None, new_conversation: bo
 def _message_push(
     schema: str, message: Message, *, prev_id: int | None, new_conversation: bool
 ) -> realtime.Push:
-    """To the visitor's tabs and to every open inbox of the workspace (an inbox showing one
-    conversation picks its messages out of the agents group)."""
+    """To every open inbox of the workspace (an inbox showing one conversation picks its messages
+    out of the agents group) and, unless it is for agents only, to the visitor's tabs."""
     event = {"type": "message.created", "message": message_payload(message, prev_id=prev_id)}
     if new_conversation:
         event["new_conversation"] = True
-    return realtime.Push(
-        [realtime.contact_group(schema, message.contact_id), realtime.agents_group(schema)], event
-    )
+    groups = [realtime.agents_group(schema)]
+    if message.author_kind in Message.VISITOR_VISIBLE:
+        groups.insert(0, realtime.contact_group(schema, message.contact_id))
+    return realtime.Push(groups, event)

@@ -16,3 +16,7 @@ class WorkspaceRoleRequired(WorkspaceError):
 
 class HandoffInvalid(WorkspaceError):
     pass
+
+
+class LastOwner(WorkspaceError):
+    """A workspace keeps at least one owner."""

@@ -16,6 +16,7 @@ from accounts.models import User
 from tenants import app_settings
 from tenants.exceptions import (
     HandoffInvalid,
+    LastOwner,
     WorkspaceError,
     WorkspaceRoleRequired,
     WorkspaceSlugInvalid,
@@ -200,3 +201,28 @@ def handoff_redeem(*, raw_token: str, workspace: Workspace) -> User:
         handoff.used_at = timezone.now()
         handoff.save(update_fields=["used_at"])
         return handoff.user
+
+
+def membership_remove(*, membership: Membership, by: User) -> None:
+    """Take someone out of a workspace: their open conversations become unassigned and every inbox
+    they have open on it closes."""
+    from inbox import realtime
+    from inbox import services as inbox_services
+    from tenants.context import workspace_schema
+
+    workspace = membership.workspace
+    if (
+        membership.role == Membership.Role.OWNER
+        and not Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise LastOwner("A workspace needs an owner: make someone else owner first.")
+    with transaction.atomic():
+        user_id = membership.user_id
+        membership.delete()
+        with workspace_schema(workspace.schema_name):
+            inbox_services.conversations_unassign_member(user_id=user_id, by=by)
+        realtime.publish_on_commit(
+            [realtime.member_group(workspace.schema_name, user_id)], {"type": "membership.revoked"}
+        )

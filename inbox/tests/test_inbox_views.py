@@ -220,3 +220,39 @@ def test_a_conversation_of_another_workspace_is_404_on_either_host(
         assert host_client("beta.localhost", owner_a).get(path).status_code == 404
     assert client_a.post(f"/inbox/c/{b_id}/reply/", {"body": "leak?"}).status_code == 404
     assert run_in_workspace(workspace_b.schema_name, Message.objects.filter(body="leak?").count) == 0
+
+
+def test_removing_a_member_unassigns_their_open_conversations(workspace_a, website_a, owner_a, owner_b):
+    from tenants import services as tenant_services
+    from tenants.exceptions import LastOwner
+
+    membership = Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_b, by=owner_a)
+
+    tenant_services.membership_remove(membership=membership, by=owner_a)
+
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).assignee_id is None
+    assert _in_a(workspace_a, Message.objects.filter(body="Ana Owner unassigned this conversation").exists)
+    with pytest.raises(LastOwner):
+        tenant_services.membership_remove(
+            membership=Membership.objects.get(user=owner_a, workspace=workspace_a), by=owner_a
+        )
+
+
+def test_the_periodic_job_wakes_snoozed_conversations_in_every_workspace(workspace_a, website_a, owner_a):
+    from inbox.tasks import wake_snoozed_conversations
+
+    conversation = _visitor_writes(workspace_a, website_a, "Later")
+    _in_a(
+        workspace_a, services.conversation_status_set, conversation=conversation, status="snoozed",
+        by=owner_a, snoozed_until=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
+    assert wake_snoozed_conversations() == 0
+    _in_a(
+        workspace_a, lambda: Conversation.objects.update(snoozed_until=timezone.now() - timedelta(seconds=1))
+    )
+    assert wake_snoozed_conversations() == 1
+    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).status == "open"
+    assert connection.schema_name == "public"  # the job leaves no schema behind

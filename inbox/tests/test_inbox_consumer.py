@@ -1,0 +1,147 @@
+"""The inbox socket over the real Redis channel layer: who gets in, and what reaches an open inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from inbox import services
+from inbox.models import Conversation
+from inbox.tests.conftest import connect_visitor
+from tenants.context import in_workspace
+from tenants.models import Membership
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def _session_cookie(user, host: str) -> str:
+    client = Client(HTTP_HOST=host)
+    client.force_login(user)
+    return client.cookies["parley_session"].value
+
+
+def inbox_socket(host: str, *, origin: str | None, session: str | None) -> WebsocketCommunicator:
+    headers = [(b"host", host.encode())]
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    if session:
+        headers.append((b"cookie", f"parley_session={session}".encode()))
+    return WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+
+
+async def _open_inbox(user, host="alpha.localhost") -> WebsocketCommunicator:
+    from asgiref.sync import sync_to_async
+
+    session = await sync_to_async(_session_cookie)(user, host)
+    socket = inbox_socket(host, origin=f"http://{host}", session=session)
+    connected, _ = await socket.connect()
+    assert connected
+    assert (await socket.receive_json_from(timeout=5)) == {"type": "ready"}
+    return socket
+
+
+async def test_a_visitor_message_reaches_an_open_inbox_as_a_row_and_a_bubble(site_a, tx_workspaces):
+    inbox = await _open_inbox(tx_workspaces.owner_a)
+    await inbox.send_json_to({"type": "view", "filters": {"tab": "unassigned"}})
+    visitor, _ = await connect_visitor(site_a)
+
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Need <help>"})
+    ack = await visitor.receive_json_from(timeout=5)
+    update = await inbox.receive_json_from(timeout=5)
+
+    conversation_id = ack["message"]["conversation_id"]
+    assert update["type"] == "update" and update["conversation_id"] == conversation_id
+    assert (
+        f'id="conversation-row-{conversation_id}"' in update["row"] and "Need &lt;help&gt;" in update["row"]
+    )
+    assert "message" not in update  # not open on this page
+    assert update["counts"]["unassigned"] == 1 and update["announce"].startswith("New conversation")
+
+    # With the conversation open, the next message comes as its bubble too; typing shows.
+    await inbox.send_json_to({"type": "view", "filters": {"tab": "all"}, "conversation_id": conversation_id})
+    await visitor.send_json_to({"type": "typing", "is_typing": True})
+    assert await inbox.receive_json_from(timeout=5) == {
+        "type": "typing",
+        "conversation_id": conversation_id,
+        "is_typing": True,
+    }
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello?"})
+    update = await inbox.receive_json_from(timeout=5)
+    assert 'class="bubble bubble-visitor"' in update["message"] and "Hello?" in update["message"]
+    await inbox.disconnect()
+    await visitor.disconnect()
+
+
+async def test_an_agent_reply_in_one_inbox_shows_in_another_and_reaches_the_visitor(site_a, tx_workspaces):
+    visitor, _ = await connect_visitor(site_a)
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hi"})
+    conversation_id = (await visitor.receive_json_from(timeout=5))["message"]["conversation_id"]
+    other_inbox = await _open_inbox(tx_workspaces.owner_a)
+    await other_inbox.send_json_to(
+        {"type": "view", "filters": {"tab": "all"}, "conversation_id": conversation_id}
+    )
+
+    # Agent typing reaches the visitor.
+    await other_inbox.send_json_to({"type": "typing", "conversation_id": conversation_id, "is_typing": True})
+    assert (await visitor.receive_json_from(timeout=5))["type"] == "typing"
+
+    def reply():
+        conversation = Conversation.objects.get(pk=conversation_id)
+        services.conversation_assign(
+            conversation=conversation, assignee=tx_workspaces.owner_a, by=tx_workspaces.owner_a
+        )
+        return services.message_from_agent(
+            conversation=conversation, author=tx_workspaces.owner_a, body="Hello!"
+        )
+
+    await in_workspace(site_a.schema_name, reply)
+    assigned = await other_inbox.receive_json_from(timeout=5)
+    replied = await other_inbox.receive_json_from(timeout=5)
+    assert "Ana Owner took this conversation" in assigned["message"]
+    assert "Hello!" in replied["message"] and "bubble-agent" in replied["message"]
+    pushed = await visitor.receive_json_from(timeout=5)
+    assert pushed["message"]["body"] == "Hello!"  # the system event never reaches the visitor
+    await other_inbox.disconnect()
+    await visitor.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "who"),
+    [
+        ("alpha.localhost", "https://evil.example", "owner_a"),  # another site's page, the agent's cookie
+        ("alpha.localhost", None, "owner_a"),
+        ("alpha.localhost", "http://alpha.localhost", None),  # no session
+        ("alpha.localhost", "http://alpha.localhost", "owner_b"),  # logged in, not a member of alpha
+        ("nope.localhost", "http://nope.localhost", "owner_a"),
+    ],
+)
+async def test_strangers_and_foreign_pages_are_refused(tx_workspaces, host, origin, who):
+    from asgiref.sync import sync_to_async
+
+    user = getattr(tx_workspaces, who) if who else None
+    session = await sync_to_async(_session_cookie)(user, host) if user else None
+    socket = inbox_socket(host, origin=origin, session=session)
+    await socket.connect()
+    refused = await socket.receive_json_from(timeout=5)
+    assert refused["type"] == "refused"
+    assert (await socket.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_removed_member_s_open_inbox_is_closed(tx_workspaces):
+    from asgiref.sync import sync_to_async
+
+    from tenants import services as tenant_services
+
+    membership = await sync_to_async(Membership.objects.create)(
+        user=tx_workspaces.owner_b, workspace=tx_workspaces.alpha, role=Membership.Role.AGENT
+    )
+    inbox = await _open_inbox(tx_workspaces.owner_b)
+
+    await sync_to_async(tenant_services.membership_remove)(membership=membership, by=tx_workspaces.owner_a)
+
+    assert (await inbox.receive_json_from(timeout=5))["type"] == "refused"
+    assert (await inbox.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
