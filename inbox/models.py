@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -15,6 +17,16 @@ _USER_REF = {
     "db_constraint": False,
     "related_name": "+",
 }
+
+
+_BROWSERS = [
+    ("Edge", r"Edg/(\d+)"),
+    ("Firefox", r"Firefox/(\d+)"),
+    ("Chrome", r"(?:Headless)?Chrome/(\d+)"),
+    ("Safari", r"Version/(\d+)[.\d]* .*Safari/"),
+]
+_SYSTEMS = [("Android", "Android"), ("iOS", "iPhone"), ("iPadOS", "iPad"), ("Windows", "Windows"),
+            ("macOS", "Mac OS X"), ("Linux", "Linux")]  # fmt: skip
 
 
 class Website(models.Model):
@@ -65,6 +77,16 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or f"Visitor #{self.pk}"
+
+    @property
+    def browser(self) -> str:
+        """“Chrome 156 on Linux” from the user agent: what an agent needs, not the whole string."""
+        ua = self.user_agent
+        name = next(
+            (f"{label} {m.group(1)}" for label, pattern in _BROWSERS if (m := re.search(pattern, ua))), ""
+        )
+        system = next((label for label, needle in _SYSTEMS if needle in ua), "")
+        return " on ".join(part for part in (name, system) if part) or ua[:80]
 
 
 class Conversation(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -82,6 +83,10 @@ class InboxFilters:
         values = {"tab": self.tab, "status": self.status, "website": self.website_id,
                   "assignee": self.assignee_id, "q": self.query}  # fmt: skip
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def querystring(self) -> str:
+        return urlencode(self.as_query())
 
 
 def inbox_filters_from(params) -> InboxFilters:

@@ -256,3 +256,21 @@ def test_the_periodic_job_wakes_snoozed_conversations_in_every_workspace(workspa
     assert wake_snoozed_conversations() == 1
     assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).status == "open"
     assert connection.schema_name == "public"  # the job leaves no schema behind
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 "
+         "Safari/537.36", "Chrome 156 on Linux"),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+         "Version/17.0 Mobile/15E148 Safari/604.1", "Safari 17 on iOS"),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+         "Safari/537.36 Edg/120.0", "Edge 120 on Windows"),
+        ("curl/8.1", "curl/8.1"),
+    ],
+)  # fmt: skip
+def test_the_contact_pane_names_the_browser_not_the_whole_user_agent(user_agent, shown):
+    from inbox.models import Contact
+
+    assert Contact(user_agent=user_agent).browser == shown

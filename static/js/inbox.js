@@ -28,6 +28,7 @@
     socket = new WebSocket(`${scheme}://${location.host}${inbox.dataset.socket}`);
     socket.onmessage = (event) => receive(JSON.parse(event.data));
     socket.onclose = () => {
+      inbox.dataset.live = "false";
       if (refused) return;
       socketState.hidden = false;
       const delay = Math.min(30000, 500 * 2 ** attempts) * (0.5 + Math.random());
@@ -35,6 +36,15 @@
       setTimeout(connect, delay);
     };
   }
+
+  // Going offline: drop the socket at once rather than after TCP gives up; back online: reopen now.
+  window.addEventListener("offline", () => socket?.close());
+  window.addEventListener("online", () => {
+    if (socket?.readyState === WebSocket.CLOSED && !refused) {
+      attempts = 0;
+      connect();
+    }
+  });
 
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -48,6 +58,7 @@
     switch (frame.type) {
       case "ready":
         attempts = 0;
+        inbox.dataset.live = "true";
         socketState.hidden = true;
         sendView();
         if (everOpened) catchUp();

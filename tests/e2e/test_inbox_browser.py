@@ -1,0 +1,132 @@
+"""The agent inbox in a real browser, beside a visitor in the widget: everything arrives live."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from inbox import services
+from tenants.context import run_in_workspace
+from tenants.models import Membership
+from tests.e2e.conftest import off_the_browser_thread, screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def site(tx_workspaces, host_page_server):
+    website, _ = run_in_workspace(
+        tx_workspaces.alpha.schema_name,
+        services.website_create,
+        workspace=tx_workspaces.alpha,
+        name="Shop",
+        allowed_origins=host_page_server.origin,
+        team_name="Alpha Shop",
+    )
+    return website
+
+
+def _agent_page(browser, live_server_asgi, user, path: str):
+    """A browser of its own, logged in as `user` on alpha's host, on `path` with its socket live."""
+    client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies(
+        [{"name": "parley_session", "value": client.cookies["parley_session"].value,
+          "domain": "alpha.localhost", "path": "/"}]
+    )  # fmt: skip
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    page.goto(live_server_asgi.workspace_url("alpha", path))
+    expect(page.locator("#inbox")).to_have_attribute("data-live", "true")
+    return page
+
+
+def test_visitor_and_agents_see_each_other_live_without_reloading(
+    live_server_asgi, host_page_server, browser, page, site, tx_workspaces
+):
+    Membership.objects.create(user=tx_workspaces.owner_b, workspace=tx_workspaces.alpha, role="agent")
+    ana = _agent_page(browser, live_server_asgi, tx_workspaces.owner_a, "/inbox/?tab=unassigned")
+    expect(ana.locator(".rows-empty")).to_be_visible()
+
+    # The visitor writes from the customer's site.
+    script = (
+        f'<script src="{live_server_asgi.public_url}/widget.js" data-site="{site.site_key}" async></script>'
+    )
+    host_page_server.html = (
+        f"<!DOCTYPE html><html><head><title>Shop</title></head><body><h1>Shop</h1>{script}</body></html>"
+    )
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    composer = page.locator("parley-widget .panel").get_by_label("Message")
+    composer.fill("Do you ship to Oslo?")
+    composer.press("Enter")
+
+    # It appears in Ana's list, live, with its unread count and the title count.
+    row = ana.locator(".conversation-row").first
+    expect(row).to_contain_text("Do you ship to Oslo?")
+    expect(row.locator(".unread-count")).to_have_text("1")
+    expect(ana).to_have_title("(1) Inbox · Alpha Support")
+    expect(ana.locator("#inbox-announcer")).to_contain_text("New conversation")
+
+    # Ben, another agent, has the conversation open in his own browser.
+    conversation_id = int(row.get_attribute("data-conversation"))
+    ben = _agent_page(
+        browser, live_server_asgi, tx_workspaces.owner_b, f"/inbox/c/{conversation_id}/?tab=all"
+    )
+    expect(ben.locator(".bubble-visitor")).to_contain_text("Do you ship to Oslo?")
+
+    # Ana opens it with the keyboard and answers.
+    ana.keyboard.press("j")
+    ana.keyboard.press("Enter")
+    expect(ana.locator(".conversation-title")).to_be_visible()
+    ana.keyboard.press("r")
+    ana.keyboard.type("Yes, in 2 days.")
+    ana.keyboard.press("Enter")
+    expect(ana.locator(".bubble-agent")).to_have_count(1)
+
+    # The visitor sees the reply; Ben sees it too, once.
+    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Yes, in 2 days.")
+    expect(ben.locator(".bubble-agent")).to_have_count(1)
+
+    # Ana takes the conversation (a): Ben sees the assignment live; a private note stays with agents.
+    ana.keyboard.press("Escape")  # out of the composer, where letters are text
+    ana.keyboard.press("a")
+    expect(ben.locator(".event")).to_contain_text("Ana Owner took this conversation")
+    ana.keyboard.press("n")
+    ana.keyboard.type("Repeat customer.")
+    ana.keyboard.press("Enter")
+    expect(ben.locator(".bubble-note")).to_contain_text("Repeat customer.")
+    screenshot(ana, "inbox-agent-ana")
+    screenshot(ben, "inbox-agent-ben")
+    expect(page.locator("parley-widget .msg")).to_have_count(2)  # no note, no event for the visitor
+
+    # The visitor types: Ana sees it.
+    page.locator("parley-widget .panel").get_by_label("Message").type("Great", delay=20)
+    expect(ana.locator(".typing")).to_have_text("The visitor is typing…")
+    assert ana.console_errors == [] and ben.console_errors == [] and page.console_errors == []
+
+
+def test_an_inbox_catches_up_after_its_socket_drops(live_server_asgi, browser, site, tx_workspaces):
+    from inbox.models import Contact
+
+    ana = _agent_page(browser, live_server_asgi, tx_workspaces.owner_a, "/inbox/?tab=all")
+
+    # The socket goes away (a server restart, a network change) and messages arrive meanwhile.
+    ana.context.set_offline(True)
+    expect(ana.locator("#inbox")).to_have_attribute("data-live", "false")
+
+    def visitor_writes():
+        contact, _ = services.contact_for_visitor(website=site, token=None)
+        contact.name = "Offline Olga"
+        contact.save(update_fields=["name"])
+        services.message_from_visitor(contact_id=contact.pk, body="Written while you were away")
+        return Contact.objects.count()
+
+    off_the_browser_thread(run_in_workspace, tx_workspaces.alpha.schema_name, visitor_writes)
+    ana.context.set_offline(False)
+    expect(ana.locator("#inbox")).to_have_attribute("data-live", "true", timeout=40000)
+    expect(ana.locator(".conversation-row")).to_contain_text("Written while you were away")
