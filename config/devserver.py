@@ -68,10 +68,10 @@ def main() -> int:
         f"""
   Parley is running.
     Public site      {public_url}/
-    Demo workspace   {parts.scheme}://demo.{parts.hostname}:{port}/
+    Agent inbox      {parts.scheme}://demo.{parts.hostname}:{port}/inbox/
     Demo login       demo@parley.localhost / parley-demo-password
     Demo host page   http://localhost:{DEMO_HOST_PORT}/   (a customer site with the chat widget)
-    Reply as agent   .venv/bin/python manage.py agent_reply demo "Hello!"
+  Write from the host page, answer from the inbox: both sides update live.
   Ctrl-C stops everything.
 """,
         flush=True,

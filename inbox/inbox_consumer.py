@@ -24,6 +24,7 @@ from inbox import realtime, selectors
 from inbox.models import Conversation, Message
 from tenants import selectors as tenant_selectors
 from tenants.context import in_public, in_workspace
+from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
             _render_update,
             conversation_id=conversation_id,
             message_id=message_id,
-            agent_id=self.agent["user"].pk,
+            agent=self.agent["user"],
+            workspace_id=self.agent["workspace_id"],
             filters=self.filters,
             open_conversation_id=self.open_conversation_id,
             new_conversation=bool(event.get("new_conversation")),
@@ -176,13 +178,15 @@ def _render_update(
     *,
     conversation_id: int,
     message_id: int | None,
-    agent_id: int,
+    agent,
+    workspace_id: int,
     filters: selectors.InboxFilters,
     open_conversation_id: int | None,
     new_conversation: bool,
 ) -> dict | None:
     """What one agent's page needs after a change to a conversation: its row (if their list shows
-    it), the new message (if they have it open), the counts, and what to announce."""
+    it), the new message and the header (if they have it open), the counts, what to announce."""
+    agent_id = agent.pk
     conversation = selectors.conversation_for_agent(conversation_id)
     if conversation is None:
         return None
@@ -194,6 +198,12 @@ def _render_update(
         "row": render_to_string("inbox/partials/conversation_row.html", context) if matches else None,
         "counts": selectors.inbox_counts(agent_id=agent_id),
     }
+    if conversation.pk == open_conversation_id:
+        members = Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("id")
+        update["head"] = render_to_string(
+            "inbox/partials/conversation_head.html",
+            {**context, "user": agent, "members": members, "priorities": Conversation.Priority.choices},
+        )
     if message_id is not None:
         message = Message.objects.filter(pk=message_id).first()
         if message is None:

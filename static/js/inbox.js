@@ -104,6 +104,11 @@
       if (wasCursor) row.classList.add("cursor");
       htmx.process(row);
     }
+    const head = document.getElementById(`conversation-head-${frame.conversation_id}`);
+    if (frame.head && head && !head.contains(document.activeElement)) {
+      head.outerHTML = frame.head; // not under the agent's hands: a select they are using stays
+      htmx.process(document.getElementById(`conversation-head-${frame.conversation_id}`));
+    }
     if (frame.message) appendMessages(frame.conversation_id, frame.message);
     if (frame.counts) showCounts(frame.counts);
     if (frame.announce) announcer.textContent = frame.announce;
