@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from inbox import inbox_views
 from inbox import views as website_views
+from tenants import team_views
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -19,6 +20,15 @@ urlpatterns = [
     path("inbox/c/<int:conversation_id>/assign/", inbox_views.conversation_assign, name="inbox_assign"),
     path("inbox/c/<int:conversation_id>/status/", inbox_views.conversation_status, name="inbox_status"),
     path("inbox/c/<int:conversation_id>/priority/", inbox_views.conversation_priority, name="inbox_priority"),
+    path("settings/team/", team_views.team, name="team"),
+    path("settings/team/<int:membership_id>/role/", team_views.member_role, name="team_member_role"),
+    path("settings/team/<int:membership_id>/remove/", team_views.member_remove, name="team_member_remove"),
+    path(
+        "settings/team/invitations/<int:invitation_id>/revoke/",
+        team_views.invitation_revoke,
+        name="team_invitation_revoke",
+    ),
+    path("invite/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
     path("settings/websites/", website_views.website_list, name="website_list"),
     path("settings/websites/new/", website_views.website_create, name="website_create"),
     path("settings/websites/<int:website_id>/", website_views.website_detail, name="website_detail"),

@@ -20,3 +20,7 @@ class HandoffInvalid(WorkspaceError):
 
 class LastOwner(WorkspaceError):
     """A workspace keeps at least one owner."""
+
+
+class InvitationInvalid(WorkspaceError):
+    """Expired, used, revoked or unknown."""

@@ -11,7 +11,7 @@ from django.urls import set_urlconf
 from tenants import selectors
 
 # Pages of a workspace host that people who are not (yet) members must reach.
-_OPEN_PATH_PREFIXES = ("/accounts/", "/handoff/", "/static/", "/favicon.ico")
+_OPEN_PATH_PREFIXES = ("/accounts/", "/handoff/", "/invite/", "/static/", "/favicon.ico")
 
 
 class WorkspaceRoutingMiddleware:

@@ -9,6 +9,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -16,13 +17,14 @@ from accounts.models import User
 from tenants import app_settings
 from tenants.exceptions import (
     HandoffInvalid,
+    InvitationInvalid,
     LastOwner,
     WorkspaceError,
     WorkspaceRoleRequired,
     WorkspaceSlugInvalid,
     WorkspaceSlugTaken,
 )
-from tenants.models import Domain, Membership, Workspace, WorkspaceHandoff
+from tenants.models import Domain, Invitation, Membership, Workspace, WorkspaceHandoff
 
 logger = logging.getLogger(__name__)
 
@@ -226,3 +228,92 @@ def membership_remove(*, membership: Membership, by: User) -> None:
         realtime.publish_on_commit(
             [realtime.member_group(workspace.schema_name, user_id)], {"type": "membership.revoked"}
         )
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def invitation_create(
+    *, workspace: Workspace, email: str, role: str, by: Membership
+) -> tuple[Invitation, str]:
+    """Invite `email` with `role`; returns the invitation and its link token (sent by email, not
+    kept). Owners may invite owners; admins invite admins and agents."""
+    if not by.can_manage_workspace:
+        raise WorkspaceRoleRequired("Only owners and admins can invite people.")
+    if role not in Membership.Role.values:
+        raise InvitationInvalid("Unknown role.")
+    if role == Membership.Role.OWNER and by.role != Membership.Role.OWNER:
+        raise WorkspaceRoleRequired("Only an owner can invite another owner.")
+    email = email.strip().lower()
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+        raise InvitationInvalid(f"{email} is already a member of this workspace.")
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        email=email,
+        role=role,
+        token_hash=_hash_token(raw),
+        invited_by=by.user,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    link = app_settings.workspace_url(workspace.slug, f"/invite/{raw}/")
+    send_mail(
+        subject=f"{by.user.name} invited you to {workspace.name} on Parley",
+        message=f"{by.user.name} invited you to answer chats for {workspace.name} on Parley.\n\n"
+        f"Join here (the link works once, for 7 days):\n{link}\n",
+        from_email=None,
+        recipient_list=[email],
+    )
+    return invitation, raw
+
+
+def invitation_for_token(*, raw_token: str, workspace: Workspace) -> Invitation:
+    """The usable invitation behind a link on this workspace's host, or InvitationInvalid."""
+    invitation = Invitation.objects.filter(
+        token_hash=_hash_token(raw_token or ""), workspace=workspace
+    ).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation does not exist or was withdrawn.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation was already used.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("This invitation has expired: ask for a new one.")
+    return invitation
+
+
+def invitation_accept(*, raw_token: str, workspace: Workspace, user: User) -> Membership:
+    """Spend an invitation: `user` joins the workspace with its role (once, before it expires)."""
+    with transaction.atomic():
+        invitation = invitation_for_token(raw_token=raw_token, workspace=workspace)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:  # a concurrent accept won
+            raise InvitationInvalid("This invitation was already used.")
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        membership, _ = Membership.objects.get_or_create(
+            user=user, workspace=workspace, defaults={"role": invitation.role}
+        )
+        return membership
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+def membership_role_set(*, membership: Membership, role: str, by: Membership) -> Membership:
+    """Change someone's role. Owners may do anything; admins only between admin and agent, and never
+    to an owner. A workspace keeps at least one owner."""
+    if role not in Membership.Role.values:
+        raise WorkspaceRoleRequired("Unknown role.")
+    if not by.can_manage_workspace:
+        raise WorkspaceRoleRequired("Only owners and admins can change roles.")
+    if by.role != Membership.Role.OWNER and Membership.Role.OWNER in (role, membership.role):
+        raise WorkspaceRoleRequired("Only an owner can make or unmake an owner.")
+    with transaction.atomic():
+        owners = Membership.objects.select_for_update().filter(workspace=membership.workspace, role="owner")
+        if membership.role == Membership.Role.OWNER and role != membership.role and owners.count() <= 1:
+            raise LastOwner("A workspace needs an owner: make someone else owner first.")
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 def _workspace_routes() -> dict[str, tuple[str, ...]]:
     """Every members-only route of a workspace host: its name and the URL parameters it takes."""
     routes = {}
+    paths = ROUTE_PATHS
 
     def walk(patterns, prefix="/"):
         for pattern in patterns:
@@ -29,11 +30,13 @@ def _workspace_routes() -> dict[str, tuple[str, ...]]:
                 walk(pattern.url_patterns, route)
             elif isinstance(pattern, URLPattern):
                 routes[pattern.name] = tuple(pattern.pattern.converters)
+                paths[pattern.name] = route
 
     walk(get_resolver("config.urls").url_patterns)
     return routes
 
 
+ROUTE_PATHS: dict[str, str] = {}
 ROUTES = _workspace_routes()
 
 
@@ -55,7 +58,17 @@ def sample_kwargs(workspace_a) -> dict:
         return message.conversation_id
 
     conversation_id = run_in_workspace(workspace_a.schema_name, visitor_writes)
-    return {"slug": "alpha", "website_id": website.pk, "conversation_id": conversation_id}
+    owner_membership = Membership.objects.get(workspace=workspace_a, role=Membership.Role.OWNER)
+    invitation, _ = services.invitation_create(
+        workspace=workspace_a, email="new@example.com", role="agent", by=owner_membership
+    )
+    return {
+        "slug": "alpha",
+        "website_id": website.pk,
+        "conversation_id": conversation_id,
+        "membership_id": owner_membership.pk,
+        "invitation_id": invitation.pk,
+    }
 
 
 def _path(name: str, sample_kwargs: dict) -> str:
@@ -64,6 +77,7 @@ def _path(name: str, sample_kwargs: dict) -> str:
 
 def test_every_workspace_route_is_covered():
     assert {"workspace_home", "workspace_settings", "website_list", "website_detail", "inbox"} <= set(ROUTES)
+    assert {"team", "team_member_role", "website_list", "website_rotate_key"} <= set(SETTINGS_ROUTES)
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
@@ -142,3 +156,16 @@ def test_settings_are_for_owners_only(workspace_a):
     assert client.post("/settings/", {"name": "Taken over", "slug": "alpha"}).status_code == 403
     workspace_a.refresh_from_db()
     assert workspace_a.name == "Alpha Support"
+
+
+SETTINGS_ROUTES = sorted(name for name, route in ROUTE_PATHS.items() if route.startswith("/settings/"))
+
+
+@pytest.mark.parametrize("name", SETTINGS_ROUTES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_agents_cannot_see_or_change_any_settings(workspace_a, owner_b, sample_kwargs, name, method):
+    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    client = host_client("alpha.localhost", owner_b)
+    response = getattr(client, method)(_path(name, sample_kwargs))
+    assert response.status_code in (403, 405), (name, response.status_code)
+    assert client.get("/inbox/").status_code == 200  # while the inbox is theirs
