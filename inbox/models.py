@@ -6,6 +6,8 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 
 # Users live in the public schema. A database-level foreign key from a tenant table would make
@@ -73,7 +75,10 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["website", "external_id"], name="contact_external_id_idx")]
+        indexes = [
+            models.Index(fields=["website", "external_id"], name="contact_external_id_idx"),
+            GinIndex(SearchVector("name", "email", config="simple"), name="contact_search_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or f"Visitor #{self.pk}"
@@ -165,6 +170,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["contact", "id"], name="message_contact_sync_idx"),
             models.Index(fields=["conversation", "id"], name="message_thread_idx"),
+            # The inbox search (inbox.selectors): the same expression, or the index goes unused.
+            GinIndex(SearchVector("body", config="simple"), name="message_body_search_idx"),
         ]
 
     def __str__(self) -> str:
