@@ -171,6 +171,13 @@
 
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     const form = event.detail.requestConfig?.elt;
+    if (form?.id === "composer" && event.detail.xhr.status === 200) {
+      // The socket may have brought this reply first: append only what is not on screen yet.
+      const template = document.createElement("template");
+      template.innerHTML = event.detail.serverResponse;
+      for (const item of [...template.content.children]) if (document.getElementById(item.id)) item.remove();
+      event.detail.serverResponse = template.innerHTML;
+    }
     if (event.detail.xhr.status === 422) {
       event.detail.shouldSwap = true;
       event.detail.target = document.getElementById("composer-error") || event.detail.target;

@@ -95,6 +95,7 @@ def test_visitor_and_agents_see_each_other_live_without_reloading(
     # Ana takes the conversation (a): Ben sees the assignment live; a private note stays with agents.
     ana.keyboard.press("Escape")  # out of the composer, where letters are text
     ana.keyboard.press("a")
+    expect(ana.locator(".event")).to_contain_text("Ana Owner took this conversation")  # her pane, redrawn
     expect(ben.locator(".event")).to_contain_text("Ana Owner took this conversation")
     expect(ben.locator(f"#assignee-{conversation_id}")).to_have_value(str(tx_workspaces.owner_a.pk))
     ana.keyboard.press("n")
