@@ -26,3 +26,9 @@ class VisitorUnknown(InboxError):
 
 class ConversationActionInvalid(InboxError):
     code = "invalid_action"
+
+
+class LabelInvalid(InboxError):
+    """A label or canned response that cannot be saved as given."""
+
+    code = "invalid_setting"

@@ -202,7 +202,13 @@ def _render_update(
         members = Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("id")
         update["head"] = render_to_string(
             "inbox/partials/conversation_head.html",
-            {**context, "user": agent, "members": members, "priorities": Conversation.Priority.choices},
+            {
+                **context,
+                "user": agent,
+                "members": members,
+                "priorities": Conversation.Priority.choices,
+                "labels": selectors.labels_of_workspace(),
+            },
         )
     if message_id is not None:
         message = Message.objects.filter(pk=message_id).first()

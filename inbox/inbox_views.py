@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inbox import selectors, services
 from inbox.exceptions import InboxError
-from inbox.models import Conversation
+from inbox.models import Conversation, Label
 from tenants import selectors as tenant_selectors
 
 
@@ -32,6 +32,7 @@ def _pane_context(request: HttpRequest, conversation: Conversation) -> dict:
         "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
+        "labels": selectors.labels_of_workspace(),
     }
 
 
@@ -51,6 +52,7 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters),
         "counts": selectors.inbox_counts(agent_id=request.user.pk),
         "websites": selectors.websites_of_workspace(),
+        "labels": selectors.labels_of_workspace(),
         "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
         "tabs": selectors.INBOX_TABS,
         "statuses": Conversation.Status.choices,
@@ -68,6 +70,10 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters, cursor=cursor),
         "counts": selectors.inbox_counts(agent_id=request.user.pk),
+        "websites": selectors.websites_of_workspace(),
+        "labels": selectors.labels_of_workspace(),
+        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
+        "statuses": Conversation.Status.choices,
         "open_conversation_id": int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None,
     }
     template = "inbox/partials/conversation_rows.html" if cursor else "inbox/partials/conversation_list.html"
@@ -161,6 +167,28 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
     except InboxError as exc:
         return HttpResponse(str(exc), status=422)
     return _pane_after_action(request, conversation)
+
+
+@require_POST
+def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Add (on=1) or remove a label."""
+    conversation = _conversation_or_404(conversation_id)
+    label_id = request.POST.get("label", "")
+    label = Label.objects.filter(pk=int(label_id)).first() if label_id.isdigit() else None
+    if label is None:
+        return HttpResponse("Unknown label.", status=422)
+    services.conversation_label_set(
+        conversation=conversation, label=label, on=request.POST.get("on") == "1", by=request.user
+    )
+    return _pane_after_action(request, conversation)
+
+
+@require_GET
+def canned_responses(request: HttpRequest) -> JsonResponse:
+    """For the composer's / menu."""
+    return JsonResponse(
+        {"canned": [{"shortcut": c.shortcut, "body": c.body} for c in selectors.canned_responses()]}
+    )
 
 
 @require_POST

@@ -94,6 +94,33 @@ class Contact(models.Model):
         return " on ".join(part for part in (name, system) if part) or ua[:80]
 
 
+class Label(models.Model):
+    """A workspace-defined tag for conversations (“Billing”, “Bug”), with a colour."""
+
+    name = models.CharField(max_length=40, unique=True)
+    color = models.CharField(max_length=7, default="#6366f1")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(models.Model):
+    """A saved reply, inserted in the composer by typing / and its shortcut."""
+
+    shortcut = models.SlugField(max_length=40, unique=True)
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
 class Conversation(models.Model):
     """Columns added after visitor_message_write (inbox/migrations) was written get a db_default,
     so its INSERT stays valid."""
@@ -125,6 +152,7 @@ class Conversation(models.Model):
     # Visitor messages no agent has opened yet (reset when an agent opens the conversation).
     unread_count = models.IntegerField(default=0, db_default=0)
     last_message_preview = models.CharField(max_length=140, blank=True, default="", db_default="")
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
 
     class Meta:
         indexes = [

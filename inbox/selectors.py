@@ -10,7 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
-from inbox.models import Contact, Conversation, Message, Website
+from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
 
 SYNC_LIMIT = 500
 
@@ -77,11 +77,12 @@ class InboxFilters:
     status: str = Conversation.Status.OPEN
     website_id: int | None = None
     assignee_id: int | None = None
+    label_id: int | None = None
     query: str = ""
 
     def as_query(self) -> dict[str, str]:
         values = {"tab": self.tab, "status": self.status, "website": self.website_id,
-                  "assignee": self.assignee_id, "q": self.query}  # fmt: skip
+                  "assignee": self.assignee_id, "label": self.label_id, "q": self.query}  # fmt: skip
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
     @property
@@ -105,6 +106,7 @@ def inbox_filters_from(params) -> InboxFilters:
         status=status,
         website_id=int_or_none(params.get("website")),
         assignee_id=int_or_none(params.get("assignee")),
+        label_id=int_or_none(params.get("label")),
         query=str(params.get("q") or "").strip()[:200],
     )
 
@@ -119,6 +121,8 @@ def _filtered_conversations(*, agent_id: int, filters: InboxFilters) -> QuerySet
         conversations = conversations.filter(website_id=filters.website_id)
     if filters.assignee_id:
         conversations = conversations.filter(assignee_id=filters.assignee_id)
+    if filters.label_id:
+        conversations = conversations.filter(labels=filters.label_id)
     if filters.query:
         query = SearchQuery(filters.query, config="simple", search_type="websearch")
         in_messages = Message.objects.annotate(document=SearchVector("body", config="simple")).filter(
@@ -133,7 +137,7 @@ def _filtered_conversations(*, agent_id: int, filters: InboxFilters) -> QuerySet
 
 def conversation_matches(*, conversation: Conversation, agent_id: int, filters: InboxFilters) -> bool:
     """Whether a conversation belongs in a list shown with these filters (for live updates)."""
-    if filters.query:  # full-text: let the database decide
+    if filters.query or filters.label_id:  # let the database decide
         return _filtered_conversations(agent_id=agent_id, filters=filters).filter(pk=conversation.pk).exists()
     return (
         conversation.status == filters.status
@@ -174,7 +178,9 @@ def conversation_page(
             Q(last_message_at__lt=stamp) | Q(last_message_at=stamp, id__lt=pk)
         )
     rows = list(
-        conversations.select_related("contact", "website").order_by("-last_message_at", "-id")[: limit + 1]
+        conversations.select_related("contact", "website")
+        .prefetch_related("labels")
+        .order_by("-last_message_at", "-id")[: limit + 1]
     )
     page = rows[:limit]
     with_assignees(page)
@@ -203,7 +209,10 @@ def inbox_counts(*, agent_id: int) -> dict[str, int]:
 def conversation_for_agent(conversation_id: int) -> Conversation | None:
     """A conversation of this workspace (the caller's schema) with what its pane shows."""
     conversation = (
-        Conversation.objects.select_related("contact", "website").filter(pk=conversation_id).first()
+        Conversation.objects.select_related("contact", "website")
+        .prefetch_related("labels")
+        .filter(pk=conversation_id)
+        .first()
     )
     if conversation is not None:
         with_assignees([conversation])
@@ -238,3 +247,11 @@ def contact_history(*, conversation: Conversation, limit: int = 10) -> list[Conv
         .exclude(pk=conversation.pk)
         .order_by("-id")[:limit]
     )
+
+
+def labels_of_workspace() -> QuerySet[Label]:
+    return Label.objects.order_by("name")
+
+
+def canned_responses() -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.order_by("shortcut")

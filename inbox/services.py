@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -18,8 +19,14 @@ from psycopg import sql
 
 from accounts.models import User
 from inbox import realtime
-from inbox.exceptions import ConversationActionInvalid, IdentityRefused, MessageInvalid, MessageTooLong
-from inbox.models import Contact, Conversation, Message, Website
+from inbox.exceptions import (
+    ConversationActionInvalid,
+    IdentityRefused,
+    LabelInvalid,
+    MessageInvalid,
+    MessageTooLong,
+)
+from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
 from inbox.origins import origins_parse
 from inbox.selectors import message_payload
 from tenants import secret_box
@@ -473,3 +480,55 @@ def _message_push(
     if message.author_kind in Message.VISITOR_VISIBLE:
         groups.insert(0, realtime.contact_group(schema, message.contact_id))
     return realtime.Push(groups, event)
+
+
+# --- Labels and canned responses (workspace settings)
+
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def label_create(*, name: str, color: str) -> Label:
+    """A new label; names are unique in a workspace (case-insensitively)."""
+    name = name.strip()
+    if not name or len(name) > 40:
+        raise LabelInvalid("A label needs a name of at most 40 characters.")
+    if not HEX_COLOR.match(color or ""):
+        raise LabelInvalid("Pick a colour like #6366f1.")
+    if Label.objects.filter(name__iexact=name).exists():
+        raise LabelInvalid(f"There is already a label “{name}”.")
+    return Label.objects.create(name=name, color=color.lower())
+
+
+def label_delete(*, label: Label) -> None:
+    label.delete()
+
+
+def conversation_label_set(*, conversation: Conversation, label: Label, on: bool, by: User) -> Conversation:
+    """Add (`on`) or remove a label, as a system event in the thread."""
+    with transaction.atomic():
+        conversation = _locked(conversation)
+        has = conversation.labels.filter(pk=label.pk).exists()
+        if has == on:
+            return conversation
+        if on:
+            conversation.labels.add(label)
+        else:
+            conversation.labels.remove(label)
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+        verb = "added the label" if on else "removed the label"
+        _system_event(conversation=conversation, by=by, text=f"{by.name} {verb} {label.name}")
+    return conversation
+
+
+def canned_response_create(*, shortcut: str, body: str) -> CannedResponse:
+    shortcut = shortcut.strip().lstrip("/").lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", shortcut):
+        raise LabelInvalid("A shortcut is letters, digits, - and _, at most 40, like “refund-policy”.")
+    body = message_body_clean(body)
+    if CannedResponse.objects.filter(shortcut=shortcut).exists():
+        raise LabelInvalid(f"/{shortcut} exists already.")
+    return CannedResponse.objects.create(shortcut=shortcut, body=body)
+
+
+def canned_response_delete(*, canned_response: CannedResponse) -> None:
+    canned_response.delete()

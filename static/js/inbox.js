@@ -211,6 +211,7 @@
   let lastTyping = 0;
   document.addEventListener("keydown", (event) => {
     const area = event.target.closest?.("#composer textarea");
+    if (area && cannedKey(event, area)) return;
     if (area && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       if (area.value.trim()) area.form.requestSubmit();
@@ -218,6 +219,7 @@
   });
   document.addEventListener("input", (event) => {
     const area = event.target.closest?.("#composer textarea");
+    if (area) showCanned(area);
     if (!area || area.form.kind.value === "note") return;
     if (Date.now() - lastTyping > 2000) {
       lastTyping = Date.now();
@@ -229,6 +231,63 @@
       event.target.form.classList.toggle("note-mode", event.target.value === "note");
     }
   });
+
+  // --- canned responses: "/" and a shortcut at the start of the composer
+
+  let canned = null;
+  async function showCanned(area) {
+    const menu = document.getElementById("canned-menu");
+    const match = /^\/([\w-]*)$/.exec(area.value);
+    if (!menu || !match) return menu && (menu.hidden = true);
+    canned ??= (await (await fetch(menu.dataset.url)).json()).canned;
+    const found = canned.filter((c) => c.shortcut.startsWith(match[1].toLowerCase())).slice(0, 8);
+    menu.replaceChildren(
+      ...found.map((c, i) => {
+        const item = document.createElement("li");
+        item.id = `canned-${i}`;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", String(i === 0));
+        item.dataset.body = c.body;
+        const name = document.createElement("span");
+        name.className = "mono";
+        name.textContent = `/${c.shortcut}`;
+        item.append(name, c.body.length > 80 ? `${c.body.slice(0, 80)}…` : c.body);
+        item.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          insertCanned(area, item);
+        });
+        return item;
+      }),
+    );
+    menu.hidden = found.length === 0;
+  }
+
+  function insertCanned(area, item) {
+    area.value = item.dataset.body;
+    document.getElementById("canned-menu").hidden = true;
+    area.focus();
+  }
+
+  function cannedKey(event, area) {
+    const menu = document.getElementById("canned-menu");
+    if (!menu || menu.hidden) return false;
+    const items = [...menu.children];
+    const current = items.findIndex((item) => item.getAttribute("aria-selected") === "true");
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const next = (current + (event.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
+      items.forEach((item, i) => item.setAttribute("aria-selected", String(i === next)));
+      area.setAttribute("aria-activedescendant", items[next].id);
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      insertCanned(area, items[Math.max(0, current)]);
+    } else if (event.key === "Escape") {
+      menu.hidden = true;
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    return true;
+  }
 
   // --- keyboard: j/k move, Enter opens, r reply, n note, e resolve, a assign to me, ? help
 

@@ -58,6 +58,12 @@ def sample_kwargs(workspace_a) -> dict:
         return message.conversation_id
 
     conversation_id = run_in_workspace(workspace_a.schema_name, visitor_writes)
+    label = run_in_workspace(
+        workspace_a.schema_name, inbox_services.label_create, name="Billing", color="#22c55e"
+    )
+    canned = run_in_workspace(
+        workspace_a.schema_name, inbox_services.canned_response_create, shortcut="hi", body="Hello there!"
+    )
     owner_membership = Membership.objects.get(workspace=workspace_a, role=Membership.Role.OWNER)
     invitation, _ = services.invitation_create(
         workspace=workspace_a, email="new@example.com", role="agent", by=owner_membership
@@ -68,6 +74,8 @@ def sample_kwargs(workspace_a) -> dict:
         "conversation_id": conversation_id,
         "membership_id": owner_membership.pk,
         "invitation_id": invitation.pk,
+        "label_id": label.pk,
+        "canned_id": canned.pk,
     }
 
 
@@ -77,7 +85,9 @@ def _path(name: str, sample_kwargs: dict) -> str:
 
 def test_every_workspace_route_is_covered():
     assert {"workspace_home", "workspace_settings", "website_list", "website_detail", "inbox"} <= set(ROUTES)
-    assert {"team", "team_member_role", "website_list", "website_rotate_key"} <= set(SETTINGS_ROUTES)
+    assert {"team", "team_member_role", "website_list", "label_create", "canned_delete"} <= set(
+        SETTINGS_ROUTES
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))

@@ -132,3 +132,37 @@ def test_an_inbox_catches_up_after_its_socket_drops(live_server_asgi, browser, s
     ana.context.set_offline(False)
     expect(ana.locator("#inbox")).to_have_attribute("data-live", "true", timeout=40000)
     expect(ana.locator(".conversation-row")).to_contain_text("Written while you were away")
+
+
+def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser, site, tx_workspaces):
+    schema = tx_workspaces.alpha.schema_name
+
+    def prepare():
+        services.canned_response_create(shortcut="shipping", body="We ship worldwide in 2-5 days.")
+        services.canned_response_create(shortcut="refund", body="Refunds take 5 working days.")
+        services.label_create(name="Billing", color="#16a34a")
+        contact, _ = services.contact_for_visitor(website=site, token=None)
+        message, _ = services.message_from_visitor(contact_id=contact.pk, body="How long does shipping take?")
+        return message.conversation_id
+
+    conversation_id = off_the_browser_thread(run_in_workspace, schema, prepare)
+    ana = _agent_page(
+        browser, live_server_asgi, tx_workspaces.owner_a, f"/inbox/c/{conversation_id}/?tab=all"
+    )
+
+    ana.keyboard.press("r")
+    ana.keyboard.type("/sh")
+    menu = ana.locator("#canned-menu")
+    expect(menu.get_by_role("option")).to_have_count(1)
+    expect(menu.get_by_role("option")).to_contain_text("/shipping")
+    ana.keyboard.press("Enter")  # takes the suggestion, does not send
+    expect(ana.locator("#composer-body")).to_have_value("We ship worldwide in 2-5 days.")
+    ana.keyboard.press("Enter")
+    expect(ana.locator(".bubble-agent")).to_contain_text("We ship worldwide in 2-5 days.")
+
+    ana.locator("summary", has_text="Labels").click()
+    ana.get_by_role("button", name="Billing").click()
+    expect(ana.locator(".event")).to_contain_text("Ana Owner added the label Billing")
+    expect(ana.locator(f"#conversation-row-{conversation_id} .label-chip")).to_have_text("Billing")
+    screenshot(ana, "inbox-canned-and-labels")
+    assert ana.console_errors == []
