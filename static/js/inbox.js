@@ -206,6 +206,14 @@
     }
   });
 
+  // On a phone the list sits under the open conversation: going back shows it again, as it was.
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".back-link")) return;
+    event.preventDefault();
+    inbox.classList.remove("has-conversation");
+    history.pushState({}, "", `/inbox/?${new URLSearchParams(currentFilters())}`);
+  });
+
   // --- the composer: Enter sends, Shift+Enter is a new line; typing reaches the visitor
 
   let lastTyping = 0;

@@ -165,4 +165,13 @@ def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser
     expect(ana.locator(".event")).to_contain_text("Ana Owner added the label Billing")
     expect(ana.locator(f"#conversation-row-{conversation_id} .label-chip")).to_have_text("Billing")
     screenshot(ana, "inbox-canned-and-labels")
+
+    # On a phone, the list and the conversation are separate screens.
+    ana.set_viewport_size({"width": 390, "height": 844})
+    expect(ana.locator(".inbox-list")).to_be_hidden()
+    screenshot(ana, "inbox-phone-conversation")
+    ana.get_by_label("Back to the list").click()
+    expect(ana.locator(f"#conversation-row-{conversation_id}")).to_be_visible()
+    expect(ana.locator(".inbox-conversation")).to_be_hidden()
+    screenshot(ana, "inbox-phone-list")
     assert ana.console_errors == []
