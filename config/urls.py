@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from inbox import inbox_views
+from inbox import inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
 from tenants import views as tenant_views
@@ -31,6 +31,7 @@ urlpatterns = [
     path("invite/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
     path("inbox/c/<int:conversation_id>/labels/", inbox_views.conversation_labels, name="inbox_labels"),
     path("inbox/canned.json", inbox_views.canned_responses, name="inbox_canned"),
+    path("reports/", report_views.reports_page, name="reports"),
     path("settings/inbox/", website_views.inbox_settings, name="inbox_settings"),
     path("settings/inbox/labels/", website_views.label_create, name="label_create"),
     path("settings/inbox/labels/<int:label_id>/delete/", website_views.label_delete, name="label_delete"),

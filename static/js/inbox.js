@@ -242,13 +242,17 @@
 
   // --- canned responses: "/" and a shortcut at the start of the composer
 
-  let canned = null;
+  let canned = null; // one request, however fast the agent types
   async function showCanned(area) {
     const menu = document.getElementById("canned-menu");
+    if (!menu) return;
+    if (!area.value.startsWith("/")) return (menu.hidden = true);
+    canned ??= fetch(menu.dataset.url).then((response) => response.json()).then((data) => data.canned);
+    const all = await canned;
+    // What is in the box now, not when this keystroke started waiting.
     const match = /^\/([\w-]*)$/.exec(area.value);
-    if (!menu || !match) return menu && (menu.hidden = true);
-    canned ??= (await (await fetch(menu.dataset.url)).json()).canned;
-    const found = canned.filter((c) => c.shortcut.startsWith(match[1].toLowerCase())).slice(0, 8);
+    if (!match) return (menu.hidden = true);
+    const found = all.filter((c) => c.shortcut.startsWith(match[1].toLowerCase())).slice(0, 8);
     menu.replaceChildren(
       ...found.map((c, i) => {
         const item = document.createElement("li");

@@ -174,4 +174,10 @@ def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser
     expect(ana.locator(f"#conversation-row-{conversation_id}")).to_be_visible()
     expect(ana.locator(".inbox-conversation")).to_be_hidden()
     screenshot(ana, "inbox-phone-list")
+
+    ana.set_viewport_size({"width": 1280, "height": 800})
+    ana.goto(live_server_asgi.workspace_url("alpha", "/reports/"))
+    expect(ana.locator(".stat strong").first).to_have_text("1")
+    expect(ana.locator("svg.chart rect")).to_have_count(30)
+    screenshot(ana, "reports")
     assert ana.console_errors == []
