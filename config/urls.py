@@ -33,6 +33,7 @@ urlpatterns = [
     path("inbox/canned.json", inbox_views.canned_responses, name="inbox_canned"),
     path("reports/", report_views.reports_page, name="reports"),
     path("settings/inbox/", website_views.inbox_settings, name="inbox_settings"),
+    path("settings/inbox/assignment/", website_views.assignment_update, name="assignment_update"),
     path("settings/inbox/labels/", website_views.label_create, name="label_create"),
     path("settings/inbox/labels/<int:label_id>/delete/", website_views.label_delete, name="label_delete"),
     path("settings/inbox/canned/", website_views.canned_response_create, name="canned_create"),

@@ -20,7 +20,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
-from inbox import realtime, selectors
+from inbox import presence, realtime, selectors
 from inbox.models import Conversation, Message
 from tenants import selectors as tenant_selectors
 from tenants.context import in_public, in_workspace
@@ -87,20 +87,27 @@ class InboxConsumer(AsyncWebsocketConsumer):
         self.schema = agent["schema"]
         self.filters = selectors.InboxFilters()
         self.open_conversation_id: int | None = None
-        for group in (
-            realtime.agents_group(self.schema),
-            realtime.member_group(self.schema, agent["user"].pk),
-        ):
+        for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send_json({"type": "ready"})
+        await self._present(True)
+
+    def _groups(self) -> tuple[str, str]:
+        return realtime.agents_group(self.schema), realtime.member_group(self.schema, self.agent["user"].pk)
+
+    async def _present(self, here: bool) -> None:
+        """Count this socket in (or out of) the agent's presence, and tell every inbox."""
+        if here:
+            await presence.socket_beat(self.schema, self.agent["user"].pk, self.channel_name)
+        else:
+            await presence.socket_gone(self.schema, self.agent["user"].pk, self.channel_name)
+        await realtime.publish_async([realtime.agents_group(self.schema)], {"type": "presence.changed"})
 
     async def disconnect(self, code: int) -> None:
         if self.agent:
-            for group in (
-                realtime.agents_group(self.schema),
-                realtime.member_group(self.schema, self.agent["user"].pk),
-            ):
+            for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
+            await self._present(False)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.agent is None:
@@ -126,6 +133,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
                     {"type": "typing", "who": "agent", "name": self.agent["user"].name,
                      "is_typing": bool(frame.get("is_typing"))},
                 )  # fmt: skip
+        elif frame.get("type") == "beat":
+            await presence.socket_beat(self.schema, self.agent["user"].pk, self.channel_name)
+        elif frame.get("type") == "away":
+            await presence.away_set(self.schema, self.agent["user"].pk, bool(frame.get("away")))
+            await realtime.publish_async([realtime.agents_group(self.schema)], {"type": "presence.changed"})
         else:
             await self.send_json({"type": "error", "code": "invalid_frame", "message": "Unknown frame type."})
 
@@ -162,12 +174,27 @@ class InboxConsumer(AsyncWebsocketConsumer):
                 }
             )
 
+    async def presence_changed(self, event: dict) -> None:
+        online, away = await presence.presence(self.schema)
+        html = await in_workspace(
+            self.schema, _render_presence, workspace_id=self.agent["workspace_id"], user=self.agent["user"],
+            online=online, away=away,
+        )  # fmt: skip
+        await self.send_json({"type": "presence", "html": html})
+
     async def membership_revoked(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+
+def _render_presence(*, workspace_id: int, user, online: set[int], away: set[int]) -> str:
+    members = Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("id")
+    return render_to_string(
+        "inbox/partials/presence.html", {"team": selectors.presence_rows(members, online, away), "user": user}
+    )
 
 
 def _contact_of(conversation_id: int) -> int | None:

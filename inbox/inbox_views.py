@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from inbox import selectors, services
+from inbox import presence, selectors, services
 from inbox.exceptions import InboxError
 from inbox.models import Conversation, Label
 from tenants import selectors as tenant_selectors
@@ -58,6 +58,8 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         "statuses": Conversation.Status.choices,
         "open_conversation_id": conversation.pk if conversation else None,
     }
+    online, away = presence.presence_sync(request.workspace.schema_name)
+    context["team"] = selectors.presence_rows(context["members"], online, away)
     return render(request, "inbox/inbox.html", context)
 
 

@@ -94,6 +94,25 @@ class Contact(models.Model):
         return " on ".join(part for part in (name, system) if part) or ua[:80]
 
 
+class InboxSettings(models.Model):
+    """The workspace's inbox behaviour: one row (see `current`)."""
+
+    auto_assign = models.BooleanField(
+        default=False, help_text="New conversations go round-robin to agents with the inbox open."
+    )
+    auto_assign_limit = models.PositiveSmallIntegerField(
+        default=10, help_text="An agent with this many open conversations gets no more."
+    )
+    last_auto_assignee_id = models.BigIntegerField(null=True, blank=True)  # where the round robin is
+
+    def __str__(self) -> str:
+        return "Inbox settings"
+
+    @classmethod
+    def current(cls) -> InboxSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
 class Label(models.Model):
     """A workspace-defined tag for conversations (“Billing”, “Bug”), with a colour."""
 

@@ -13,8 +13,9 @@ import asyncio
 import time
 import weakref
 
-import redis.asyncio as aioredis
 from django.conf import settings
+
+from inbox.redis_clients import async_client, close_async_client
 
 WINDOW_SECONDS = 60
 LEASE_MAX = 10  # tokens taken at once; at most limit // 10, so a lease is a small share of a limit
@@ -24,9 +25,7 @@ class _Leases:
     """One event loop's Redis client, and its unspent tokens per bucket in the current window."""
 
     def __init__(self) -> None:
-        # A pool that waits when busy: the default one fails once 100 connections are in use.
-        pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=100, timeout=10)
-        self.redis = aioredis.Redis(connection_pool=pool)
+        self.redis = async_client()
         self.window = 0
         self.tokens: dict[str, int] = {}
         self.exhausted: set[str] = set()  # past the limit until the window turns
@@ -111,7 +110,6 @@ async def allow_message(*, schema_name: str, contact_id: int, ip: str) -> bool:
 
 
 async def close() -> None:
-    """Drop this loop's client and leases (tests, whose loops end with each test)."""
-    state = _leases.pop(asyncio.get_running_loop(), None)
-    if state is not None:
-        await state.redis.aclose()
+    """Drop this loop's leases and Redis client (tests, whose loops end with each test)."""
+    _leases.pop(asyncio.get_running_loop(), None)
+    await close_async_client()

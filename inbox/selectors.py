@@ -255,3 +255,16 @@ def labels_of_workspace() -> QuerySet[Label]:
 
 def canned_responses() -> QuerySet[CannedResponse]:
     return CannedResponse.objects.order_by("shortcut")
+
+
+def presence_rows(members, online: set[int], away: set[int]) -> list[dict]:
+    """Each member with their state: online, away (online but not taking chats) or offline."""
+    order = {"online": 0, "away": 1, "offline": 2}
+    rows = [
+        {
+            "user": m.user,
+            "state": "offline" if m.user_id not in online else "away" if m.user_id in away else "online",
+        }
+        for m in members
+    ]
+    return sorted(rows, key=lambda row: (order[row["state"]], row["user"].name.lower()))

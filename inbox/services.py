@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from psycopg import sql
 
@@ -26,7 +27,7 @@ from inbox.exceptions import (
     MessageInvalid,
     MessageTooLong,
 )
-from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
+from inbox.models import CannedResponse, Contact, Conversation, InboxSettings, Label, Message, Website
 from inbox.origins import origins_parse
 from inbox.selectors import message_payload
 from tenants import secret_box
@@ -368,15 +369,19 @@ def _locked(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
-def conversation_assign(*, conversation: Conversation, assignee: User | None, by: User) -> Conversation:
-    """Give the conversation to `assignee` (None: nobody)."""
+def conversation_assign(
+    *, conversation: Conversation, assignee: User | None, by: User | None
+) -> Conversation:
+    """Give the conversation to `assignee` (None: nobody); `by` None is Parley's round robin."""
     with transaction.atomic():
         conversation = _locked(conversation)
         if conversation.assignee_id == (assignee.pk if assignee else None):
             return conversation
         conversation.assignee_id = assignee.pk if assignee else None
         conversation.save(update_fields=["assignee", "updated_at"])
-        if assignee is None:
+        if by is None:
+            text = f"Parley assigned this to {assignee.name} (round robin)"
+        elif assignee is None:
             text = f"{by.name} unassigned this conversation"
         elif assignee.pk == by.pk:
             text = f"{by.name} took this conversation"
@@ -532,3 +537,54 @@ def canned_response_create(*, shortcut: str, body: str) -> CannedResponse:
 
 def canned_response_delete(*, canned_response: CannedResponse) -> None:
     canned_response.delete()
+
+
+# --- Auto-assignment
+
+
+def inbox_settings_update(*, auto_assign: bool, auto_assign_limit: int) -> InboxSettings:
+    if not 1 <= auto_assign_limit <= 500:
+        raise LabelInvalid("The limit is between 1 and 500 open conversations.")
+    current = InboxSettings.current()
+    current.auto_assign, current.auto_assign_limit = auto_assign, auto_assign_limit
+    current.save(update_fields=["auto_assign", "auto_assign_limit"])
+    return current
+
+
+def conversation_auto_assign(
+    *, conversation_id: int, online_user_ids: set[int], away_user_ids: set[int]
+) -> User | None:
+    """Give a new conversation to the next agent in turn among those online, not away, and under
+    the workspace's limit of open conversations; nobody if auto-assignment is off or no one fits."""
+    from tenants.models import Membership
+
+    with transaction.atomic():
+        current = InboxSettings.objects.select_for_update().filter(pk=InboxSettings.current().pk).first()
+        if not current.auto_assign:
+            return None
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is None:
+            return None
+        conversation = _locked(conversation)
+        if conversation.assignee_id is not None or conversation.status == Conversation.Status.RESOLVED:
+            return None
+        members = set(
+            Membership.objects.filter(workspace__schema_name=connection.schema_name).values_list(
+                "user_id", flat=True
+            )
+        )
+        candidates = sorted((online_user_ids & members) - away_user_ids)
+        loads = dict(
+            Conversation.objects.filter(assignee_id__in=candidates, status=Conversation.Status.OPEN)
+            .values_list("assignee_id")
+            .annotate(n=Count("id"))
+        )
+        eligible = [user_id for user_id in candidates if loads.get(user_id, 0) < current.auto_assign_limit]
+        if not eligible:
+            return None
+        after = [user_id for user_id in eligible if user_id > (current.last_auto_assignee_id or 0)]
+        chosen = User.objects.get(pk=(after or eligible)[0])
+        current.last_auto_assignee_id = chosen.pk
+        current.save(update_fields=["last_auto_assignee_id"])
+        conversation_assign(conversation=conversation, assignee=chosen, by=None)
+    return chosen

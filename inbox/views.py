@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from inbox import selectors, services
 from inbox.exceptions import InboxError
 from inbox.forms import WebsiteForm
-from inbox.models import CannedResponse, Label, Website
+from inbox.models import CannedResponse, InboxSettings, Label, Website
 from tenants import app_settings
 
 _SECRET_SESSION_KEY = "parley_identity_secret_once"  # noqa: S105 - a session key name, not a secret
@@ -128,7 +128,11 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inbox/inbox_settings.html",
-        {"labels": selectors.labels_of_workspace(), "canned": selectors.canned_responses()},
+        {
+            "labels": selectors.labels_of_workspace(),
+            "canned": selectors.canned_responses(),
+            "assignment": InboxSettings.current(),
+        },
     )
 
 
@@ -177,4 +181,19 @@ def canned_response_delete(request: HttpRequest, canned_id: int) -> HttpResponse
         raise Http404("No such canned response.")
     services.canned_response_delete(canned_response=canned)
     messages.success(request, f"Canned response {canned} deleted.")
+    return redirect("inbox_settings")
+
+
+@require_POST
+@managers_only
+def assignment_update(request: HttpRequest) -> HttpResponse:
+    try:
+        services.inbox_settings_update(
+            auto_assign=request.POST.get("auto_assign") == "on",
+            auto_assign_limit=int(request.POST.get("auto_assign_limit") or 0),
+        )
+    except (ValueError, InboxError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, InboxError) else "The limit is a number.")
+    else:
+        messages.success(request, "Assignment settings saved.")
     return redirect("inbox_settings")

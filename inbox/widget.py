@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inbox import selectors, services
+from inbox import presence, selectors, services
 from inbox.exceptions import InboxError, VisitorUnknown
 from inbox.models import Contact, Website
 from inbox.origins import origin_normalize
@@ -129,6 +129,13 @@ async def send(
         sender_channel=sender_channel,
     )
     message = written.message
+    if written.push and written.push.event.get("new_conversation"):
+        online, away = await presence.presence(site.schema_name)
+        if online - away:  # nobody at an inbox: leave it in the unassigned queue, no thread hop
+            await in_workspace(
+                site.schema_name, services.conversation_auto_assign,
+                conversation_id=message.conversation_id, online_user_ids=online, away_user_ids=away,
+            )  # fmt: skip
     return {
         "type": "ack",
         "client_id": str(message.client_id) if message.client_id else None,

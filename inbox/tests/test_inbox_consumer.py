@@ -33,6 +33,13 @@ def inbox_socket(host: str, *, origin: str | None, session: str | None) -> Webso
     return WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
 
 
+async def _next(socket: WebsocketCommunicator) -> dict:
+    """The next frame that is not a presence update (every inbox opening or closing sends one)."""
+    while (frame := await socket.receive_json_from(timeout=5))["type"] == "presence":
+        pass
+    return frame
+
+
 async def _open_inbox(user, host="alpha.localhost") -> WebsocketCommunicator:
     from asgiref.sync import sync_to_async
 
@@ -51,7 +58,7 @@ async def test_a_visitor_message_reaches_an_open_inbox_as_a_row_and_a_bubble(sit
 
     await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Need <help>"})
     ack = await visitor.receive_json_from(timeout=5)
-    update = await inbox.receive_json_from(timeout=5)
+    update = await _next(inbox)
 
     conversation_id = ack["message"]["conversation_id"]
     assert update["type"] == "update" and update["conversation_id"] == conversation_id
@@ -64,13 +71,13 @@ async def test_a_visitor_message_reaches_an_open_inbox_as_a_row_and_a_bubble(sit
     # With the conversation open, the next message comes as its bubble too; typing shows.
     await inbox.send_json_to({"type": "view", "filters": {"tab": "all"}, "conversation_id": conversation_id})
     await visitor.send_json_to({"type": "typing", "is_typing": True})
-    assert await inbox.receive_json_from(timeout=5) == {
+    assert await _next(inbox) == {
         "type": "typing",
         "conversation_id": conversation_id,
         "is_typing": True,
     }
     await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello?"})
-    update = await inbox.receive_json_from(timeout=5)
+    update = await _next(inbox)
     assert 'class="bubble bubble-visitor"' in update["message"] and "Hello?" in update["message"]
     await inbox.disconnect()
     await visitor.disconnect()
@@ -99,8 +106,8 @@ async def test_an_agent_reply_in_one_inbox_shows_in_another_and_reaches_the_visi
         )
 
     await in_workspace(site_a.schema_name, reply)
-    assigned = await other_inbox.receive_json_from(timeout=5)
-    replied = await other_inbox.receive_json_from(timeout=5)
+    assigned = await _next(other_inbox)
+    replied = await _next(other_inbox)
     assert "Ana Owner took this conversation" in assigned["message"]
     assert "Hello!" in replied["message"] and "bubble-agent" in replied["message"]
     pushed = await visitor.receive_json_from(timeout=5)
@@ -143,5 +150,44 @@ async def test_a_removed_member_s_open_inbox_is_closed(tx_workspaces):
 
     await sync_to_async(tenant_services.membership_remove)(membership=membership, by=tx_workspaces.owner_a)
 
-    assert (await inbox.receive_json_from(timeout=5))["type"] == "refused"
+    assert (await _next(inbox))["type"] == "refused"
     assert (await inbox.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_presence_is_shared_and_a_new_conversation_goes_to_the_agent_at_the_inbox(
+    site_a, tx_workspaces
+):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(Membership.objects.create)(
+        user=tx_workspaces.owner_b, workspace=tx_workspaces.alpha, role=Membership.Role.AGENT
+    )
+    await in_workspace(
+        site_a.schema_name, services.inbox_settings_update, auto_assign=True, auto_assign_limit=5
+    )
+    ana = await _open_inbox(tx_workspaces.owner_a)
+    ben = await _open_inbox(tx_workspaces.owner_b)
+
+    async def presence_frame(socket) -> str:
+        while (frame := await socket.receive_json_from(timeout=5))["type"] != "presence":
+            pass
+        return frame["html"]
+
+    await ben.send_json_to({"type": "away", "away": True})
+    html = await presence_frame(ana)
+    while "Ben Owner, away" not in html:
+        html = await presence_frame(ana)
+    assert "Ana Owner, online" in html
+
+    visitor, _ = await connect_visitor(site_a)
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Anyone?"})
+    conversation_id = (await visitor.receive_json_from(timeout=5))["message"]["conversation_id"]
+    conversation = await in_workspace(site_a.schema_name, Conversation.objects.get, pk=conversation_id)
+    assert conversation.assignee_id == tx_workspaces.owner_a.pk  # Ben is away
+
+    await ben.disconnect()
+    html = await presence_frame(ana)
+    while "Ben Owner, offline" not in html:
+        html = await presence_frame(ana)
+    await ana.disconnect()
+    await visitor.disconnect()

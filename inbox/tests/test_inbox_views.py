@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from conftest import host_client
 from inbox import selectors, services
+from inbox.exceptions import InboxError
 from inbox.models import Conversation, Message
 from tenants.context import run_in_workspace
 from tenants.models import Membership
@@ -319,3 +320,41 @@ def test_canned_responses_are_managed_in_settings_and_offered_to_the_composer(cl
     assert client_a.get("/inbox/canned.json").json() == {
         "canned": [{"shortcut": "refund", "body": "Refunds take 5 days."}]
     }
+
+
+def test_auto_assignment_goes_round_robin_to_available_agents_under_the_limit(
+    workspace_a, website_a, owner_a, owner_b, django_user_model
+):
+    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    stranger = django_user_model.objects.create_user("stranger@example.com", "x")
+
+    def assign(online, away=frozenset()):
+        conversation = _visitor_writes(workspace_a, website_a, "Hello")
+        chosen = _in_a(
+            workspace_a, services.conversation_auto_assign, conversation_id=conversation.pk,
+            online_user_ids=set(online), away_user_ids=set(away),
+        )  # fmt: skip
+        return chosen.pk if chosen else None
+
+    a, b = owner_a.pk, owner_b.pk
+    assert assign({a, b}) is None  # off by default
+    _in_a(workspace_a, services.inbox_settings_update, auto_assign=True, auto_assign_limit=2)
+    assert [assign({a, b}), assign({a, b}), assign({a, b, stranger.pk})] == [*sorted([a, b]), min(a, b)]
+    assert assign({a, b}, away={min(a, b)}) == max(a, b)  # away takes no chats
+    assert assign({a, b}) is None  # both at their limit of 2 open conversations
+    assert assign(set()) is None
+    events = _in_a(workspace_a, lambda: Message.objects.filter(body__contains="round robin").count())
+    assert events == 4
+    with pytest.raises(InboxError):
+        _in_a(workspace_a, services.inbox_settings_update, auto_assign=True, auto_assign_limit=0)
+
+
+def test_auto_assignment_is_switched_on_in_settings(client_a, workspace_a):
+    from inbox.models import InboxSettings
+
+    client_a.post("/settings/inbox/assignment/", {"auto_assign": "on", "auto_assign_limit": "4"})
+    current = _in_a(workspace_a, InboxSettings.current)
+    assert (current.auto_assign, current.auto_assign_limit) == (True, 4)
+    page = client_a.post("/settings/inbox/assignment/", {"auto_assign_limit": "zero"}, follow=True)
+    assert "The limit is a number" in page.content.decode()
+    assert _in_a(workspace_a, InboxSettings.current).auto_assign is True

@@ -46,6 +46,13 @@
     }
   });
 
+  // An open inbox keeps its agent online (see inbox/presence.py): a beat well inside the 60 s.
+  setInterval(() => send({ type: "beat" }), 25000);
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-away]");
+    if (toggle) send({ type: "away", away: toggle.dataset.away === "true" });
+  });
+
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
   }
@@ -70,6 +77,9 @@
       case "typing":
         showTyping(frame);
         break;
+      case "presence":
+        document.getElementById("team-presence").outerHTML = frame.html;
+        break;
       case "refused":
         refused = true;
         socketState.textContent = frame.message;
@@ -81,7 +91,7 @@
   // Pushes sent while the socket was down are gone; the database has them.
   function catchUp() {
     htmx.ajax("GET", `${inbox.dataset.listUrl}?${new URLSearchParams(currentFilters())}`, {
-      target: ".inbox-list",
+      target: ".list-body",
       swap: "innerHTML",
     });
     const id = openConversationId();
@@ -166,7 +176,7 @@
       const thread = document.querySelector(".thread");
       if (thread) thread.scrollTop = thread.scrollHeight;
     }
-    if (target.id === "conversation-pane" || target.classList.contains("inbox-list")) sendView();
+    if (target.id === "conversation-pane" || target.classList.contains("list-body")) sendView();
   });
 
   document.body.addEventListener("htmx:beforeSwap", (event) => {
