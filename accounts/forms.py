@@ -45,3 +45,10 @@ class WorkspaceSignupForm(SignupForm):
                 owner=user, name=self.cleaned_data["workspace_name"], slug=self.cleaned_data["workspace_slug"]
             )
         return user
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        label="Display name", max_length=80, required=False,
+        help_text="Shown to visitors on your replies and to your team. Empty: the start of your email.",
+    )  # fmt: skip

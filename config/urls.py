@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from accounts import views as account_views
 from inbox import inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
@@ -12,6 +13,7 @@ urlpatterns = [
     path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
     path("switch/<slug:slug>/", tenant_views.workspace_open, name="workspace_switch"),
     path("handoff/", tenant_views.handoff, name="workspace_handoff"),
+    path("profile/", account_views.profile, name="profile"),
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/list/", inbox_views.conversation_list, name="inbox_list"),
     path("inbox/c/<int:conversation_id>/", inbox_views.inbox, name="inbox_conversation"),

@@ -182,6 +182,13 @@ class InboxConsumer(AsyncWebsocketConsumer):
         )  # fmt: skip
         await self.send_json({"type": "presence", "html": html})
 
+    async def mention(self, event: dict) -> None:
+        title = f"{event['by']} mentioned you"
+        await self.send_json({
+            "type": "mention", "announce": f"{title}: {event['body']}",
+            "notify": {"title": title, "body": event["body"], "conversation_id": event["conversation_id"]},
+        })  # fmt: skip
+
     async def membership_revoked(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)

@@ -322,6 +322,16 @@ def message_from_agent(
         )
         if private:
             _push_message(message, prev_id=None, new_conversation=False)
+            for user_id in mentioned_member_ids(body, exclude=author.pk):
+                realtime.publish_on_commit(
+                    [realtime.member_group(realtime.current_schema(), user_id)],
+                    {
+                        "type": "mention",
+                        "conversation_id": conversation.pk,
+                        "by": author.name,
+                        "body": body[:140],
+                    },
+                )
             return message
         if conversation.first_agent_reply_at is None:
             conversation.first_agent_reply_at = message.created_at
@@ -329,6 +339,28 @@ def message_from_agent(
         conversation.last_message_preview = body[:140]
         _record_and_push(contact=contact, conversation=conversation, message=message)
     return message
+
+
+MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
+
+
+def mentioned_member_ids(body: str, *, exclude: int | None = None) -> set[int]:
+    """Members named in a note as @first-name, @display.name-without-spaces or @email-local-part."""
+    from tenants.models import Membership
+
+    wanted = {token.lower().rstrip(".") for token in MENTION.findall(body)}
+    if not wanted:
+        return set()
+    found = set()
+    members = Membership.objects.filter(workspace__schema_name=connection.schema_name).select_related("user")
+    for member in members:
+        user = member.user
+        names = {user.email.split("@", 1)[0].lower(), user.name.lower().replace(" ", "")}
+        if user.display_name:
+            names.add(user.display_name.split()[0].lower())
+        if names & wanted and user.pk != exclude:
+            found.add(user.pk)
+    return found
 
 
 def _record_and_push(*, contact: Contact, conversation: Conversation, message: Message) -> None:

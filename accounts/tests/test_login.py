@@ -87,3 +87,14 @@ def test_password_reset_for_an_unknown_address_sends_no_account_details(client):
     response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert all("/accounts/password/reset/key/" not in m.body for m in mail.outbox)
+
+
+def test_a_member_sets_the_name_visitors_see(client_a, owner_a):
+    page = client_a.get("/profile/")
+    assert page.status_code == 200 and "How visitors see you" in page.content.decode()
+    client_a.post("/profile/", {"display_name": "  Ana   the Barista "})
+    owner_a.refresh_from_db()
+    assert owner_a.name == "Ana the Barista"
+    client_a.post("/profile/", {"display_name": ""})
+    owner_a.refresh_from_db()
+    assert owner_a.name == "owner-a"  # the start of the email

@@ -191,3 +191,35 @@ async def test_presence_is_shared_and_a_new_conversation_goes_to_the_agent_at_th
         html = await presence_frame(ana)
     await ana.disconnect()
     await visitor.disconnect()
+
+
+async def test_a_mention_in_a_note_reaches_that_agent_only(site_a, tx_workspaces):
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(Membership.objects.create)(
+        user=tx_workspaces.owner_b, workspace=tx_workspaces.alpha, role=Membership.Role.AGENT
+    )
+    ben = await _open_inbox(tx_workspaces.owner_b)
+    ana = await _open_inbox(tx_workspaces.owner_a)
+    visitor, _ = await connect_visitor(site_a)
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Refund?"})
+    conversation_id = (await visitor.receive_json_from(timeout=5))["message"]["conversation_id"]
+
+    def note():
+        conversation = Conversation.objects.get(pk=conversation_id)
+        services.message_from_agent(
+            conversation=conversation, author=tx_workspaces.owner_a, private=True,
+            body="@ben can you check the refund? (email me@ana.example is not a mention)",
+        )  # fmt: skip
+
+    await in_workspace(site_a.schema_name, note)
+    while (frame := await _next(ben))["type"] != "mention":
+        pass
+    assert frame["announce"].startswith("Ana Owner mentioned you: @ben can you check")
+    assert frame["notify"]["conversation_id"] == conversation_id
+    ana_frames = []
+    while not await ana.receive_nothing(timeout=0.5):
+        ana_frames.append((await ana.receive_json_from())["type"])
+    assert "update" in ana_frames and "mention" not in ana_frames  # the author is never mentioned
+    for socket in (ana, ben, visitor):
+        await socket.disconnect()

@@ -77,6 +77,11 @@
       case "typing":
         showTyping(frame);
         break;
+      case "mention":
+        announcer.textContent = frame.announce;
+        showToast(frame.announce, frame.notify.conversation_id);
+        notify(frame.notify, true);
+        break;
       case "presence":
         document.getElementById("team-presence").outerHTML = frame.html;
         break;
@@ -122,13 +127,26 @@
     if (frame.message) appendMessages(frame.conversation_id, frame.message);
     if (frame.counts) showCounts(frame.counts);
     if (frame.announce) announcer.textContent = frame.announce;
-    if (frame.notify && document.hidden && "Notification" in window && Notification.permission === "granted") {
-      const note = new Notification(frame.notify.title, { body: frame.notify.body, tag: `conversation-${frame.notify.conversation_id}` });
-      note.onclick = () => {
-        window.focus();
-        location.href = `/inbox/c/${frame.notify.conversation_id}/`;
-      };
-    }
+    if (frame.notify) notify(frame.notify, false);
+  }
+
+  // A browser notification when the tab is hidden (a mention: always, if allowed).
+  function notify(what, always) {
+    if (!(always || document.hidden) || !("Notification" in window) || Notification.permission !== "granted") return;
+    const note = new Notification(what.title, { body: what.body, tag: `conversation-${what.conversation_id}` });
+    note.onclick = () => {
+      window.focus();
+      location.href = `/inbox/c/${what.conversation_id}/`;
+    };
+  }
+
+  function showToast(text, conversationId) {
+    const toast = document.createElement("a");
+    toast.className = "toast";
+    toast.href = `/inbox/c/${conversationId}/`;
+    toast.textContent = text;
+    document.body.append(toast);
+    setTimeout(() => toast.remove(), 8000);
   }
 
   function appendMessages(conversationId, html) {
