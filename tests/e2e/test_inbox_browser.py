@@ -83,8 +83,11 @@ def test_visitor_and_agents_see_each_other_live_without_reloading(
     ana.keyboard.press("j")
     ana.keyboard.press("Enter")
     expect(ana.locator(".conversation-title")).to_be_visible()
+    ana.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
     ana.keyboard.press("r")
+    expect(ana.locator("#composer-body")).to_be_focused()
     ana.keyboard.type("Yes, in 2 days.")
+    expect(ana.locator("#composer-body")).to_have_value("Yes, in 2 days.")
     ana.keyboard.press("Enter")
     expect(ana.locator(".bubble-agent")).to_have_count(1)
 
