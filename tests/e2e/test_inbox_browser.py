@@ -184,3 +184,29 @@ def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser
     expect(ana.locator("svg.chart rect")).to_have_count(30)
     screenshot(ana, "reports")
     assert ana.console_errors == []
+
+
+def test_a_hidden_inbox_raises_a_notification_and_the_title_count(
+    live_server_asgi, browser, site, tx_workspaces
+):
+    ana = _agent_page(browser, live_server_asgi, tx_workspaces.owner_a, "/inbox/?tab=unassigned")
+    # A tab in the background, with notifications allowed: record what the page asks the browser to show.
+    ana.evaluate(
+        """() => {
+          Object.defineProperty(document, "hidden", { get: () => true });
+          window.shown = [];
+          window.Notification = class {
+            constructor(title, options) { window.shown.push([title, options.body]); }
+          };
+          window.Notification.permission = "granted";
+        }"""
+    )
+
+    def visitor_writes():
+        contact, _ = services.contact_for_visitor(website=site, token=None)
+        services.message_from_visitor(contact_id=contact.pk, body="Is the shop open on Sunday?")
+
+    off_the_browser_thread(run_in_workspace, tx_workspaces.alpha.schema_name, visitor_writes)
+    ana.wait_for_function("() => window.shown.length > 0")
+    assert ana.evaluate("window.shown") == [["New conversation", "Is the shop open on Sunday?"]]
+    expect(ana).to_have_title("(1) Inbox · Alpha Support")
