@@ -25,11 +25,13 @@ def _conversation_or_404(conversation_id: int) -> Conversation:
 
 
 def _pane_context(request: HttpRequest, conversation: Conversation) -> dict:
+    members = list(tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"))
     return {
         "conversation": conversation,
         "thread": selectors.thread_messages(conversation=conversation),
         "history": selectors.contact_history(conversation=conversation),
-        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
+        "members": members,
+        "mention_handles": selectors.mention_handles(members),
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "labels": selectors.labels_of_workspace(),

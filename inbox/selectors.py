@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -268,3 +269,14 @@ def presence_rows(members, online: set[int], away: set[int]) -> list[dict]:
         for m in members
     ]
     return sorted(rows, key=lambda row: (order[row["state"]], row["user"].name.lower()))
+
+
+def mention_handles(members) -> str:
+    """JSON of [{handle, name}] for the composer's @ menu; a handle is what mentioned_member_ids
+    (inbox.services) recognises: the display name's first word, else the email's local part."""
+    people = []
+    for member in members:
+        user = member.user
+        handle = user.display_name.split()[0] if user.display_name.strip() else user.email.split("@", 1)[0]
+        people.append({"handle": handle.lower(), "name": user.name})
+    return json.dumps(people)

@@ -247,7 +247,7 @@
   let lastTyping = 0;
   document.addEventListener("keydown", (event) => {
     const area = event.target.closest?.("#composer textarea");
-    if (area && cannedKey(event, area)) return;
+    if (area && suggestionKey(event, area)) return;
     if (area && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       if (area.value.trim()) area.form.requestSubmit();
@@ -255,7 +255,7 @@
   });
   document.addEventListener("input", (event) => {
     const area = event.target.closest?.("#composer textarea");
-    if (area) showCanned(area);
+    if (area) showSuggestions(area);
     if (!area || area.form.kind.value === "note") return;
     if (Date.now() - lastTyping > 2000) {
       lastTyping = Date.now();
@@ -268,33 +268,64 @@
     }
   });
 
-  // --- canned responses: "/" and a shortcut at the start of the composer
+  // --- suggestions under the composer: "/" and a shortcut at the start inserts a canned response;
+  // "@" in a note names a teammate (who is then notified)
 
   let canned = null; // one request, however fast the agent types
-  async function showCanned(area) {
-    const menu = document.getElementById("canned-menu");
-    if (!menu) return;
-    if (!area.value.startsWith("/")) return (menu.hidden = true);
+  async function cannedSuggestions(area, menu) {
+    if (!area.value.startsWith("/")) return [];
     canned ??= fetch(menu.dataset.url).then((response) => response.json()).then((data) => data.canned);
     const all = await canned;
-    // What is in the box now, not when this keystroke started waiting.
-    const match = /^\/([\w-]*)$/.exec(area.value);
-    if (!match) return (menu.hidden = true);
-    const found = all.filter((c) => c.shortcut.startsWith(match[1].toLowerCase())).slice(0, 8);
+    const match = /^\/([\w-]*)$/.exec(area.value); // what is in the box now, after the wait
+    if (!match) return [];
+    return all
+      .filter((c) => c.shortcut.startsWith(match[1].toLowerCase()))
+      .map((c) => ({ label: `/${c.shortcut}`, detail: c.body, apply: () => (area.value = c.body) }));
+  }
+
+  function mentionSuggestions(area) {
+    if (area.form.kind.value !== "note") return [];
+    const before = area.value.slice(0, area.selectionStart);
+    const match = /(?:^|\s)@([\w.-]*)$/.exec(before);
+    if (!match) return [];
+    const members = JSON.parse(area.form.dataset.members || "[]");
+    const typed = match[1].toLowerCase();
+    return members
+      .filter((m) => m.handle.startsWith(typed) || m.name.toLowerCase().startsWith(typed))
+      .map((m) => ({
+        label: `@${m.handle}`,
+        detail: m.name,
+        apply: () => {
+          const start = before.length - match[1].length - 1;
+          area.value = `${area.value.slice(0, start)}@${m.handle} ${area.value.slice(area.selectionStart)}`;
+          area.selectionStart = area.selectionEnd = start + m.handle.length + 2;
+        },
+      }));
+  }
+
+  async function showSuggestions(area) {
+    const menu = document.getElementById("canned-menu");
+    if (!menu) return;
+    const found = [...mentionSuggestions(area), ...(await cannedSuggestions(area, menu))].slice(0, 8);
     menu.replaceChildren(
-      ...found.map((c, i) => {
+      ...found.map((suggestion, i) => {
         const item = document.createElement("li");
-        item.id = `canned-${i}`;
+        item.id = `suggestion-${i}`;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(i === 0));
-        item.dataset.body = c.body;
-        const name = document.createElement("span");
-        name.className = "mono";
-        name.textContent = `/${c.shortcut}`;
-        item.append(name, c.body.length > 80 ? `${c.body.slice(0, 80)}…` : c.body);
+        const label = document.createElement("span");
+        label.className = "mono";
+        label.textContent = suggestion.label;
+        const detail = suggestion.detail.length > 80 ? `${suggestion.detail.slice(0, 80)}…` : suggestion.detail;
+        item.append(label, detail);
+        item.apply = () => {
+          suggestion.apply();
+          menu.hidden = true;
+          area.focus();
+        };
         item.addEventListener("mousedown", (event) => {
           event.preventDefault();
-          insertCanned(area, item);
+          item.apply();
         });
         return item;
       }),
@@ -302,13 +333,7 @@
     menu.hidden = found.length === 0;
   }
 
-  function insertCanned(area, item) {
-    area.value = item.dataset.body;
-    document.getElementById("canned-menu").hidden = true;
-    area.focus();
-  }
-
-  function cannedKey(event, area) {
+  function suggestionKey(event, area) {
     const menu = document.getElementById("canned-menu");
     if (!menu || menu.hidden) return false;
     const items = [...menu.children];
@@ -318,7 +343,7 @@
       items.forEach((item, i) => item.setAttribute("aria-selected", String(i === next)));
       area.setAttribute("aria-activedescendant", items[next].id);
     } else if (event.key === "Enter" || event.key === "Tab") {
-      insertCanned(area, items[Math.max(0, current)]);
+      items[Math.max(0, current)].apply();
     } else if (event.key === "Escape") {
       menu.hidden = true;
     } else {

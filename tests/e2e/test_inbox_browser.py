@@ -102,9 +102,16 @@ def test_visitor_and_agents_see_each_other_live_without_reloading(
     expect(ben.locator(".event")).to_contain_text("Ana Owner took this conversation")
     expect(ben.locator(f"#assignee-{conversation_id}")).to_have_value(str(tx_workspaces.owner_a.pk))
     ana.keyboard.press("n")
-    ana.keyboard.type("Repeat customer.")
+    ana.keyboard.type("Repeat customer, @be")
+    expect(ana.locator("#canned-menu").get_by_role("option")).to_have_text(
+        ["@benBen Owner"]
+    )  # two cells: handle, name
+    ana.keyboard.press("Tab")  # completes the mention
+    ana.keyboard.type("please check.")
+    expect(ana.locator("#composer-body")).to_have_value("Repeat customer, @ben please check.")
     ana.keyboard.press("Enter")
-    expect(ben.locator(".bubble-note")).to_contain_text("Repeat customer.")
+    expect(ben.locator(".bubble-note")).to_contain_text("Repeat customer, @ben please check.")
+    expect(ben.locator(".toast")).to_contain_text("Ana Owner mentioned you")
     screenshot(ana, "inbox-agent-ana")
     screenshot(ben, "inbox-agent-ben")
     expect(page.locator("parley-widget .msg")).to_have_count(2)  # no note, no event for the visitor
