@@ -124,6 +124,9 @@
       head.outerHTML = frame.head; // not under the agent's hands: a select they are using stays
       htmx.process(document.getElementById(`conversation-head-${frame.conversation_id}`));
     }
+    if (list && !list.querySelector(".conversation-row, .rows-empty, .load-more")) {
+      list.insertAdjacentHTML("afterbegin", '<li class="empty rows-empty" id="rows-empty">No conversations here.</li>');
+    }
     if (frame.message) appendMessages(frame.conversation_id, frame.message);
     if (frame.counts) showCounts(frame.counts);
     if (frame.announce) announcer.textContent = frame.announce;

@@ -101,6 +101,7 @@ def test_visitor_and_agents_see_each_other_live_without_reloading(
     expect(ana.locator(".event")).to_contain_text("Ana Owner took this conversation")  # her pane, redrawn
     expect(ben.locator(".event")).to_contain_text("Ana Owner took this conversation")
     expect(ben.locator(f"#assignee-{conversation_id}")).to_have_value(str(tx_workspaces.owner_a.pk))
+    expect(ana.locator(".rows-empty")).to_be_visible()  # her Unassigned tab has nothing left
     ana.keyboard.press("n")
     ana.keyboard.type("Repeat customer, @be")
     expect(ana.locator("#canned-menu").get_by_role("option")).to_have_text(
