@@ -68,6 +68,7 @@ class Contact(models.Model):
     identity_verified = models.BooleanField(default=False)
     custom_attributes = models.JSONField(default=dict, blank=True)
     current_url = models.URLField(max_length=2000, blank=True)
+    recent_pages = models.JSONField(default=list, db_default=[], blank=True)  # newest first, at most 10
     user_agent = models.CharField(max_length=500, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # The newest message to or from this contact: the lock on this row orders their messages.

@@ -35,6 +35,7 @@ from tenants.context import workspace_statement
 from tenants.models import SiteKey, Workspace
 
 MESSAGE_MAX_CHARS = 5000
+RECENT_PAGES = 10
 ATTRIBUTES_MAX = 50
 ATTRIBUTE_VALUE_MAX = 500
 
@@ -119,6 +120,7 @@ def contact_for_visitor(
             website=website,
             token_hash=visitor_token_hash(token),
             current_url=page_url[:2000],
+            recent_pages=[page_url[:2000]] if page_url else [],
             user_agent=user_agent[:500],
             last_seen_at=now,
         )
@@ -127,7 +129,9 @@ def contact_for_visitor(
     update = ["last_seen_at"]
     if page_url and page_url != contact.current_url:
         contact.current_url = page_url[:2000]
-        update.append("current_url")
+        pages = [contact.current_url, *(p for p in contact.recent_pages if p != contact.current_url)]
+        contact.recent_pages = pages[:RECENT_PAGES]
+        update += ["current_url", "recent_pages"]
     if user_agent and user_agent != contact.user_agent:
         contact.user_agent = user_agent[:500]
         update.append("user_agent")

@@ -219,7 +219,18 @@ def test_a_conversation_of_another_workspace_is_404_on_either_host(
     for path in (f"/inbox/c/{b_id}/", f"/inbox/c/{b_id}/messages/?after=0"):
         assert client_a.get(path).status_code == 404
         assert host_client("beta.localhost", owner_a).get(path).status_code == 404
-    assert client_a.post(f"/inbox/c/{b_id}/reply/", {"body": "leak?"}).status_code == 404
+    actions = [
+        ("reply", {"body": "leak?"}), ("assign", {"assignee": "me"}), ("status", {"status": "resolved"}),
+        ("priority", {"priority": "4"}), ("labels", {"label": "1", "on": "1"}),
+    ]  # fmt: skip
+    for action, data in actions:
+        assert client_a.post(f"/inbox/c/{b_id}/{action}/", data).status_code == 404
+        assert (
+            host_client("beta.localhost", owner_a).post(f"/inbox/c/{b_id}/{action}/", data).status_code == 404
+        )
+    assert (
+        run_in_workspace(workspace_b.schema_name, Conversation.objects.filter(status="resolved").count) == 0
+    )
     assert run_in_workspace(workspace_b.schema_name, Message.objects.filter(body="leak?").count) == 0
 
 
@@ -358,3 +369,40 @@ def test_auto_assignment_is_switched_on_in_settings(client_a, workspace_a):
     page = client_a.post("/settings/inbox/assignment/", {"auto_assign_limit": "zero"}, follow=True)
     assert "The limit is a number" in page.content.decode()
     assert _in_a(workspace_a, InboxSettings.current).auto_assign is True
+
+
+def test_the_contact_pane_lists_the_pages_the_visitor_went_through(client_a, workspace_a, website_a):
+    def browse():
+        contact, token = services.contact_for_visitor(
+            website=website_a, token=None, page_url="https://s.example/a"
+        )
+        for page in ("https://s.example/b", "https://s.example/a", "https://s.example/checkout"):
+            services.contact_for_visitor(website=website_a, token=token, page_url=page)
+        message, _ = services.message_from_visitor(contact_id=contact.pk, body="Help with checkout")
+        contact.refresh_from_db()
+        return contact, message.conversation_id
+
+    contact, conversation_id = _in_a(workspace_a, browse)
+    assert contact.recent_pages == [
+        "https://s.example/checkout",
+        "https://s.example/a",
+        "https://s.example/b",
+    ]
+    pane = client_a.get(f"/inbox/c/{conversation_id}/").content.decode()
+    assert "Earlier pages" in pane and pane.index("s.example/a<") < pane.index("s.example/b<")
+
+
+def test_snooze_until_a_chosen_time(client_a, workspace_a, website_a):
+    conversation = _visitor_writes(workspace_a, website_a, "Call me Monday")
+    monday = (timezone.localtime() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    response = client_a.post(
+        f"/inbox/c/{conversation.pk}/status/",
+        {"status": "snoozed", "snooze": monday.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 200
+    stored = _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk)
+    assert (stored.status, stored.snoozed_until) == ("snoozed", monday)
+    past = client_a.post(
+        f"/inbox/c/{conversation.pk}/status/", {"status": "snoozed", "snooze": "2020-01-01T09:00"}
+    )
+    assert past.status_code == 422 and "future" in past.content.decode()

@@ -158,7 +158,10 @@
     const template = document.createElement("template");
     template.innerHTML = html;
     for (const item of [...template.content.children]) {
-      if (!document.getElementById(item.id)) thread.append(item); // the reply's own response may have brought it
+      if (document.getElementById(item.id)) continue; // the reply's own response may have brought it
+      // In id order, whichever of two agents' replies arrives first.
+      const later = [...thread.children].find((el) => Number(el.dataset.id) > Number(item.dataset.id));
+      thread.insertBefore(item, later || null);
     }
     thread.scrollTop = thread.scrollHeight;
   }
@@ -203,11 +206,9 @@
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     const form = event.detail.requestConfig?.elt;
     if (form?.id === "composer" && event.detail.xhr.status === 200) {
-      // The socket may have brought this reply first: append only what is not on screen yet.
-      const template = document.createElement("template");
-      template.innerHTML = event.detail.serverResponse;
-      for (const item of [...template.content.children]) if (document.getElementById(item.id)) item.remove();
-      event.detail.serverResponse = template.innerHTML;
+      // The socket may have brought this reply first; either way it goes in id order.
+      appendMessages(openConversationId(), event.detail.serverResponse);
+      event.detail.shouldSwap = false;
     }
     if (event.detail.xhr.status === 422) {
       event.detail.shouldSwap = true;
