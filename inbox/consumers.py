@@ -137,9 +137,8 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             "conversation_id": conversation_id,
             "is_typing": bool(frame.get("is_typing")),
         }
-        await realtime.publish_async(
-            [realtime.agents_group(schema), realtime.conversation_group(schema, conversation_id)], event
-        )
+        # Only the inboxes showing this conversation care (they join its group), not every agent.
+        await realtime.publish_async([realtime.conversation_group(schema, conversation_id)], event)
 
     async def on_identify(self, frame: dict) -> None:
         await self.send_json(await widget.identify(self.site, self.contact_id, frame))

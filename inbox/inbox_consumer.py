@@ -92,6 +92,25 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "ready"})
         await self._present(True)
 
+    async def _open(self, conversation_id) -> None:
+        """Follow the conversation on screen: its group (typing), and its messages out of the agents group."""
+        if (
+            not isinstance(conversation_id, int)
+            or await in_workspace(self.schema, _contact_of, conversation_id) is None
+        ):
+            conversation_id = None  # not one of this workspace's
+        if conversation_id == self.open_conversation_id:
+            return
+        if self.open_conversation_id is not None:
+            await self.channel_layer.group_discard(
+                realtime.conversation_group(self.schema, self.open_conversation_id), self.channel_name
+            )
+        if conversation_id is not None:
+            await self.channel_layer.group_add(
+                realtime.conversation_group(self.schema, conversation_id), self.channel_name
+            )
+        self.open_conversation_id = conversation_id
+
     def _groups(self) -> tuple[str, str]:
         return realtime.agents_group(self.schema), realtime.member_group(self.schema, self.agent["user"].pk)
 
@@ -105,6 +124,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.agent:
+            await self._open(None)
             for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
             await self._present(False)
@@ -123,8 +143,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
             return
         if frame.get("type") == "view":
             self.filters = selectors.inbox_filters_from(frame.get("filters") or {})
-            conversation_id = frame.get("conversation_id")
-            self.open_conversation_id = conversation_id if isinstance(conversation_id, int) else None
+            await self._open(frame.get("conversation_id"))
         elif frame.get("type") == "typing" and isinstance(frame.get("conversation_id"), int):
             contact_id = await in_workspace(self.schema, _contact_of, frame["conversation_id"])
             if contact_id is not None:

@@ -277,10 +277,15 @@ async def test_typing_goes_both_ways(site_a, tx_workspaces):
     socket, welcome = await connect_visitor(site_a)
     await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "hi"})
     assert (await socket.receive_json_from(timeout=5))["type"] == "ack"
-    await asyncio.wait_for(get_channel_layer().receive(agents), 5)  # the message itself
+    pushed = await asyncio.wait_for(get_channel_layer().receive(agents), 5)  # the message itself
+    watching = await _listen(
+        realtime.conversation_group(site_a.schema_name, pushed["message"]["conversation_id"])
+    )
 
     await socket.send_json_to({"type": "typing", "is_typing": True})
-    typing = await asyncio.wait_for(get_channel_layer().receive(agents), 5)
+    typing = await asyncio.wait_for(get_channel_layer().receive(watching), 5)
+    with pytest.raises(TimeoutError):  # not every agent: only inboxes showing the conversation
+        await asyncio.wait_for(get_channel_layer().receive(agents), 0.3)
     assert typing["type"] == "typing" and typing["who"] == "visitor"
     assert (typing["contact_id"], typing["is_typing"]) == (welcome["contact_id"], True)
 
