@@ -96,6 +96,7 @@ def test_visitor_chats_and_sees_the_reply_live_whatever_the_host_css(
     agent = panel.locator(".msg.agent")
     expect(agent).to_contain_text("We do: Colombia decaf.")
     expect(agent.locator(".who")).to_have_text("Ana Owner")
+    expect(agent.locator(".initials")).to_have_text("AO")  # the agent's initials, as their avatar
 
     # Closed panel: the next reply raises the unread badge.
     panel.get_by_label("Close chat").click()
@@ -106,6 +107,7 @@ def test_visitor_chats_and_sees_the_reply_live_whatever_the_host_css(
     launcher.click()
     expect(page.locator("parley-widget .badge")).to_be_hidden()
     expect(panel.locator(".msg.agent").last).to_contain_text("Anything else?")
+    screenshot(page, "widget-agent-replies")
 
     # Reload: the same visitor, the whole conversation, nothing twice.
     page.reload()

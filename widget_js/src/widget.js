@@ -487,7 +487,15 @@ function boot(script) {
 
   function bubble(kind, body, authorName, meta) {
     const node = el("div", `msg ${kind}`);
-    if (kind === "agent") node.append(el("span", "who", authorName || config.team_name));
+    if (kind === "agent") {
+      const name = authorName || config.team_name;
+      const initials = name.split(/\s+/).slice(0, 2).map((word) => word[0] || "").join("").toUpperCase();
+      const head = el("span", "head");
+      const avatar = el("span", "initials", initials);
+      avatar.setAttribute("aria-hidden", "true");
+      head.append(avatar, el("span", "who", name));
+      node.append(head);
+    }
     node.append(document.createTextNode(body));
     return [node, el("div", `meta ${kind}`, meta)];
   }
