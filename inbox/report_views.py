@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from inbox import reports
-from inbox.views import managers_only
+from tenants.permissions import managers_only
 
 MAX_DAYS = 366
 CHART_WIDTH, CHART_HEIGHT = 720, 180

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,20 +12,9 @@ from inbox.exceptions import InboxError
 from inbox.forms import WebsiteForm
 from inbox.models import CannedResponse, InboxSettings, Label, Website
 from tenants import app_settings
+from tenants.permissions import managers_only
 
 _SECRET_SESSION_KEY = "parley_identity_secret_once"  # noqa: S105 - a session key name, not a secret
-
-
-def managers_only(view):
-    """Owners and admins; agents get a 403 page that says why."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.membership.can_manage_workspace:
-            return render(request, "workspace/forbidden.html", {"who": "owners and admins"}, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _website_or_404(website_id: int) -> Website:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,18 +16,7 @@ from tenants import selectors, services
 from tenants.exceptions import WorkspaceError
 from tenants.forms import InvitationForm, InviteeSignupForm
 from tenants.models import Invitation, Membership
-
-
-def managers_only(view):
-    """Owners and admins; agents get a 403 page that says why."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.membership.can_manage_workspace:
-            return render(request, "workspace/forbidden.html", {"who": "owners and admins"}, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+from tenants.permissions import managers_only
 
 
 @managers_only
