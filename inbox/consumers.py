@@ -7,33 +7,18 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
-
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
+from inbox.sockets import LoopConsumer, scope_header
 
 logger = logging.getLogger(__name__)
 
 TYPING_MIN_INTERVAL = 1.0  # seconds between two typing events forwarded for one socket
 
 
-def _header(scope, name: bytes) -> str:
-    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), "")
-
-
-class WidgetConsumer(AsyncWebsocketConsumer):
+class WidgetConsumer(LoopConsumer):
     site: widget.WidgetSite | None = None
     contact_id: int | None = None
-
-    async def dispatch(self, message: dict) -> None:
-        # Channels would hop to a thread before every frame and push to close "old" connections;
-        # this consumer reaches the database only through tenants.context, which returns each
-        # connection to the pool itself, so the hop is pure cost on the busiest path.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()
@@ -43,7 +28,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         try:
             if not await rate_limits.allow_connect(self.ip):
                 raise widget.WidgetRefused(*widget.TOO_MANY, "Too many connections from this address.")
-            self.site = await widget.site_for(site_key, _header(self.scope, b"origin"))
+            self.site = await widget.site_for(site_key, scope_header(self.scope, b"origin"))
         except widget.WidgetRefused as refused:
             await self.send_json({"type": "refused", "code": refused.close_code, "message": str(refused)})
             await self.close(code=refused.close_code)
@@ -94,7 +79,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             token=str(frame.get("token") or "")[:100] or None,
             after_id=_int(frame.get("after_id")),
             page_url=str(frame.get("page_url") or "")[:2000],
-            user_agent=_header(self.scope, b"user-agent"),
+            user_agent=scope_header(self.scope, b"user-agent"),
         )
         self.contact_id = welcome["contact_id"]
         await self.channel_layer.group_add(
@@ -155,9 +140,6 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             )
 
     # --- helpers
-
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
     async def send_error(self, code: str, message: str, client_id=None) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id})

@@ -12,8 +12,6 @@ from http.cookies import SimpleCookie
 from importlib import import_module
 from urllib.parse import urlsplit
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
@@ -22,6 +20,7 @@ from django.utils.crypto import constant_time_compare
 
 from inbox import presence, realtime, selectors
 from inbox.models import Conversation, Message
+from inbox.sockets import LoopConsumer, scope_header
 from tenants import selectors as tenant_selectors
 from tenants.context import in_public, in_workspace
 from tenants.models import Membership
@@ -29,10 +28,6 @@ from tenants.models import Membership
 logger = logging.getLogger(__name__)
 
 NOT_ALLOWED = 4403
-
-
-def _header(scope, name: bytes) -> str:
-    return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), "")
 
 
 def _agent_for(hostname: str, session_key: str) -> dict | None:
@@ -57,21 +52,14 @@ def _agent_for(hostname: str, session_key: str) -> dict | None:
     return {"schema": workspace.schema_name, "workspace_id": workspace.pk, "user": user}
 
 
-class InboxConsumer(AsyncWebsocketConsumer):
+class InboxConsumer(LoopConsumer):
     agent = None
 
-    async def dispatch(self, message: dict) -> None:
-        # As WidgetConsumer: database work goes through tenants.context, no per-frame thread hop.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def connect(self) -> None:
-        host = _header(self.scope, b"host")
+        host = scope_header(self.scope, b"host")
         hostname = host.rsplit(":", 1)[0].lower()
-        origin = urlsplit(_header(self.scope, b"origin"))
-        cookie = SimpleCookie(_header(self.scope, b"cookie"))
+        origin = urlsplit(scope_header(self.scope, b"origin"))
+        cookie = SimpleCookie(scope_header(self.scope, b"cookie"))
         session_key = (
             cookie[settings.SESSION_COOKIE_NAME].value if settings.SESSION_COOKIE_NAME in cookie else ""
         )
@@ -211,9 +199,6 @@ class InboxConsumer(AsyncWebsocketConsumer):
     async def membership_revoked(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)
-
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
 
 def _render_presence(*, workspace_id: int, user, online: set[int], away: set[int]) -> str:
