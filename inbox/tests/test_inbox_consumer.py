@@ -68,17 +68,18 @@ async def test_a_visitor_message_reaches_an_open_inbox_as_a_row_and_a_bubble(sit
     assert "message" not in update  # not open on this page
     assert update["counts"]["unassigned"] == 1 and update["announce"].startswith("New conversation")
 
-    # With the conversation open, the next message comes as its bubble too; typing shows.
+    # With the conversation open, the next message comes as its bubble too; typing shows (typing goes
+    # to the conversation's group, which the inbox has joined once its bubble arrives).
     await inbox.send_json_to({"type": "view", "filters": {"tab": "all"}, "conversation_id": conversation_id})
+    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello?"})
+    update = await _next(inbox)
+    assert 'class="bubble bubble-visitor"' in update["message"] and "Hello?" in update["message"]
     await visitor.send_json_to({"type": "typing", "is_typing": True})
     assert await _next(inbox) == {
         "type": "typing",
         "conversation_id": conversation_id,
         "is_typing": True,
     }
-    await visitor.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello?"})
-    update = await _next(inbox)
-    assert 'class="bubble bubble-visitor"' in update["message"] and "Hello?" in update["message"]
     await inbox.disconnect()
     await visitor.disconnect()
 
