@@ -23,7 +23,6 @@ from inbox.models import Conversation, Message
 from inbox.sockets import LoopConsumer, scope_header
 from tenants import selectors as tenant_selectors
 from tenants.context import in_public, in_workspace
-from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def _agent_for(hostname: str, session_key: str) -> dict | None:
     membership = tenant_selectors.membership_for(user=user, workspace=workspace)
     if membership is None:
         return None
-    return {"schema": workspace.schema_name, "workspace_id": workspace.pk, "user": user}
+    return {"schema": workspace.schema_name, "workspace": workspace, "user": user}
 
 
 class InboxConsumer(LoopConsumer):
@@ -163,7 +162,7 @@ class InboxConsumer(LoopConsumer):
             conversation_id=conversation_id,
             message_id=message_id,
             agent=self.agent["user"],
-            workspace_id=self.agent["workspace_id"],
+            workspace=self.agent["workspace"],
             filters=self.filters,
             open_conversation_id=self.open_conversation_id,
             new_conversation=bool(event.get("new_conversation")),
@@ -184,7 +183,7 @@ class InboxConsumer(LoopConsumer):
     async def presence_changed(self, event: dict) -> None:
         online, away = await presence.presence(self.schema)
         html = await in_workspace(
-            self.schema, _render_presence, workspace_id=self.agent["workspace_id"], user=self.agent["user"],
+            self.schema, _render_presence, workspace=self.agent["workspace"], user=self.agent["user"],
             online=online, away=away,
         )  # fmt: skip
         await self.send_json({"type": "presence", "html": html})
@@ -201,8 +200,8 @@ class InboxConsumer(LoopConsumer):
         await self.close(code=NOT_ALLOWED)
 
 
-def _render_presence(*, workspace_id: int, user, online: set[int], away: set[int]) -> str:
-    members = Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("id")
+def _render_presence(*, workspace, user, online: set[int], away: set[int]) -> str:
+    members = tenant_selectors.members_of_workspace(workspace=workspace)
     return render_to_string(
         "inbox/partials/presence.html", {"team": selectors.presence_rows(members, online, away), "user": user}
     )
@@ -217,7 +216,7 @@ def _render_update(
     conversation_id: int,
     message_id: int | None,
     agent,
-    workspace_id: int,
+    workspace,
     filters: selectors.InboxFilters,
     open_conversation_id: int | None,
     new_conversation: bool,
@@ -237,7 +236,7 @@ def _render_update(
         "counts": selectors.inbox_counts(agent_id=agent_id),
     }
     if conversation.pk == open_conversation_id:
-        members = Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("id")
+        members = tenant_selectors.members_of_workspace(workspace=workspace)
         update["head"] = render_to_string(
             "inbox/partials/conversation_head.html",
             {

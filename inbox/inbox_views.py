@@ -15,6 +15,7 @@ from inbox import presence, selectors, services
 from inbox.exceptions import InboxError
 from inbox.models import Conversation, Label
 from tenants import selectors as tenant_selectors
+from tenants.models import Membership
 
 
 def _conversation_or_404(conversation_id: int) -> Conversation:
@@ -24,8 +25,11 @@ def _conversation_or_404(conversation_id: int) -> Conversation:
     return conversation
 
 
-def _pane_context(request: HttpRequest, conversation: Conversation) -> dict:
-    members = list(tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"))
+def _members(request: HttpRequest) -> list[Membership]:
+    return list(tenant_selectors.members_of_workspace(workspace=request.workspace))
+
+
+def _pane_context(conversation: Conversation, members: list[Membership]) -> dict:
     return {
         "conversation": conversation,
         "thread": selectors.thread_messages(conversation=conversation),
@@ -38,30 +42,36 @@ def _pane_context(request: HttpRequest, conversation: Conversation) -> dict:
     }
 
 
-@require_GET
-def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
-    """The whole inbox, optionally with one conversation open; with htmx, only that conversation's pane."""
-    filters = selectors.inbox_filters_from(request.GET)
-    conversation = _conversation_or_404(conversation_id) if conversation_id else None
-    if conversation is not None:
-        services.conversation_mark_read(conversation=conversation)
-    pane = _pane_context(request, conversation) if conversation else {}
-    if request.htmx and conversation is not None and request.htmx.target == "conversation-pane":
-        return render(request, "inbox/partials/conversation_pane.html", {**pane, "filters": filters})
-    context = {
-        **pane,
+def _list_context(
+    request: HttpRequest, filters: selectors.InboxFilters, members: list[Membership], open_conversation_id
+) -> dict:
+    return {
         "filters": filters,
         "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters),
         "counts": selectors.inbox_counts(agent_id=request.user.pk),
         "websites": selectors.websites_of_workspace(),
         "labels": selectors.labels_of_workspace(),
-        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
-        "tabs": selectors.INBOX_TABS,
+        "members": members,
         "statuses": Conversation.Status.choices,
-        "open_conversation_id": conversation.pk if conversation else None,
+        "open_conversation_id": open_conversation_id,
     }
+
+
+@require_GET
+def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
+    """The whole inbox, optionally with one conversation open; with htmx, only that conversation's pane."""
+    filters = selectors.inbox_filters_from(request.GET)
+    conversation = _conversation_or_404(conversation_id) if conversation_id else None
+    members = _members(request)
+    pane = {}
+    if conversation is not None:
+        services.conversation_mark_read(conversation=conversation)
+        pane = _pane_context(conversation, members)
+        if request.htmx and request.htmx.target == "conversation-pane":
+            return render(request, "inbox/partials/conversation_pane.html", {**pane, "filters": filters})
+    context = {**pane, **_list_context(request, filters, members, conversation.pk if conversation else None)}
     online, away = presence.presence_sync(request.workspace.schema_name)
-    context["team"] = selectors.presence_rows(context["members"], online, away)
+    context["team"] = selectors.presence_rows(members, online, away)
     return render(request, "inbox/inbox.html", context)
 
 
@@ -69,19 +79,14 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
 def conversation_list(request: HttpRequest) -> HttpResponse:
     """The list pane for new filters, or (with `cursor`) the next page's rows to append."""
     filters = selectors.inbox_filters_from(request.GET)
+    open_conversation_id = int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None
     cursor = request.GET.get("cursor")
-    context = {
-        "filters": filters,
-        "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters, cursor=cursor),
-        "counts": selectors.inbox_counts(agent_id=request.user.pk),
-        "websites": selectors.websites_of_workspace(),
-        "labels": selectors.labels_of_workspace(),
-        "members": tenant_selectors.members_of_workspace(workspace=request.workspace).select_related("user"),
-        "statuses": Conversation.Status.choices,
-        "open_conversation_id": int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None,
-    }
-    template = "inbox/partials/conversation_rows.html" if cursor else "inbox/partials/conversation_list.html"
-    return render(request, template, context)
+    if cursor:
+        page = selectors.conversation_page(agent_id=request.user.pk, filters=filters, cursor=cursor)
+        context = {"filters": filters, "page": page, "open_conversation_id": open_conversation_id}
+        return render(request, "inbox/partials/conversation_rows.html", context)
+    context = _list_context(request, filters, _members(request), open_conversation_id)
+    return render(request, "inbox/partials/conversation_list.html", context)
 
 
 @require_GET
@@ -115,7 +120,9 @@ def conversation_reply(request: HttpRequest, conversation_id: int) -> HttpRespon
 
 def _pane_after_action(request: HttpRequest, conversation: Conversation) -> HttpResponse:
     conversation = _conversation_or_404(conversation.pk)
-    return render(request, "inbox/partials/conversation_pane.html", _pane_context(request, conversation))
+    return render(
+        request, "inbox/partials/conversation_pane.html", _pane_context(conversation, _members(request))
+    )
 
 
 @require_POST
@@ -128,7 +135,6 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
     elif choice:
         member = (
             tenant_selectors.members_of_workspace(workspace=request.workspace)
-            .select_related("user")
             .filter(user_id=int(choice) if choice.isdigit() else 0)
             .first()
         )
