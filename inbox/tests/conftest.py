@@ -54,6 +54,23 @@ async def _fresh_channel_layer_pools():
 
 
 @pytest.fixture
+def website_and_secret_a(workspace_a) -> tuple[Website, str]:
+    """A website of workspace A and its identity secret (shown only once, at creation)."""
+    return run_in_workspace(
+        workspace_a.schema_name,
+        services.website_create,
+        workspace=workspace_a,
+        name="S",
+        allowed_origins="https://s.example",
+    )
+
+
+@pytest.fixture
+def website_a(website_and_secret_a) -> Website:
+    return website_and_secret_a[0]
+
+
+@pytest.fixture
 def site_a(tx_workspaces) -> Site:
     return make_site(tx_workspaces.alpha, ORIGIN_A)
 

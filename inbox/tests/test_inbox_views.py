@@ -19,18 +19,6 @@ from tenants.models import Membership
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def website_a(workspace_a):
-    website, _ = run_in_workspace(
-        workspace_a.schema_name,
-        services.website_create,
-        workspace=workspace_a,
-        name="Alpha shop",
-        allowed_origins="https://shop.alpha.example",
-    )
-    return website
-
-
 def _visitor_writes(workspace, website, body: str, *, name: str = "") -> Conversation:
     def write():
         contact, _ = services.contact_for_visitor(website=website, token=None)

@@ -28,18 +28,6 @@ def _websites(workspace) -> list[Website]:
     return run_in_workspace(workspace.schema_name, lambda: list(Website.objects.all()))
 
 
-@pytest.fixture
-def website_a(workspace_a):
-    """A website of workspace A and its identity secret."""
-    return run_in_workspace(
-        workspace_a.schema_name,
-        services.website_create,
-        workspace=workspace_a,
-        name="S",
-        allowed_origins="https://s.example",
-    )
-
-
 def _member(workspace, role: str):
     user = User.objects.create_user(f"{role}@example.com", "irrelevant-password")
     Membership.objects.create(user=user, workspace=workspace, role=role)
@@ -80,8 +68,8 @@ def test_malformed_origins_are_a_clear_form_error(client_a, workspace_a, origins
     assert _websites(workspace_a) == []
 
 
-def test_rotating_the_site_key_retires_the_old_one(client_a, workspace_a, website_a):
-    website, _ = website_a
+def test_rotating_the_site_key_retires_the_old_one(client_a, workspace_a, website_and_secret_a):
+    website, _ = website_and_secret_a
     old = website.site_key
     response = client_a.post(f"/settings/websites/{website.pk}/rotate-key/")
     assert response.status_code == 302
@@ -92,15 +80,15 @@ def test_rotating_the_site_key_retires_the_old_one(client_a, workspace_a, websit
     assert "The old one no longer works" in client_a.get(response["Location"]).content.decode()
 
 
-def test_rotating_the_identity_secret_shows_the_new_one_once(client_a, workspace_a, website_a):
-    website, first = website_a
+def test_rotating_the_identity_secret_shows_the_new_one_once(client_a, workspace_a, website_and_secret_a):
+    website, first = website_and_secret_a
     response = client_a.post(f"/settings/websites/{website.pk}/rotate-identity-secret/", follow=True)
     html = response.content.decode()
     assert "Identity secret: copy it now" in html and first not in html
 
 
-def test_deleting_a_website_removes_its_key(client_a, workspace_a, website_a):
-    website, _ = website_a
+def test_deleting_a_website_removes_its_key(client_a, workspace_a, website_and_secret_a):
+    website, _ = website_and_secret_a
     assert client_a.post(f"/settings/websites/{website.pk}/delete/").status_code == 302
     assert _websites(workspace_a) == [] and not SiteKey.objects.filter(key=website.site_key).exists()
 
@@ -124,8 +112,8 @@ def test_admins_manage_websites_too(workspace_a):
         ("post", "/settings/websites/{id}/delete/"),
     ],
 )
-def test_agents_can_neither_see_nor_change_websites(workspace_a, method, path, website_a):
-    website, _ = website_a
+def test_agents_can_neither_see_nor_change_websites(workspace_a, method, path, website_and_secret_a):
+    website, _ = website_and_secret_a
     agent = _member(workspace_a, "agent")
     response = getattr(agent, method)(path.format(id=website.pk), VALID if method == "post" else None)
     assert response.status_code == 403

@@ -21,6 +21,8 @@ from django.conf import settings
 
 from config.embedded_services import PROJECT_DIR
 from conftest import subprocess_env
+from inbox import services
+from tenants.context import run_in_workspace
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -150,6 +152,22 @@ def host_page_server():
     server = HostPageServer()
     yield server
     server.server.shutdown()
+
+
+@pytest.fixture
+def site(tx_workspaces, host_page_server):
+    """Workspace A's website for the customer's page that host_page_server serves."""
+    website, _ = run_in_workspace(
+        tx_workspaces.alpha.schema_name,
+        services.website_create,
+        workspace=tx_workspaces.alpha,
+        name="Shop",
+        allowed_origins=host_page_server.origin,
+        team_name="Alpha Shop",
+        greeting="Hi! Ask us anything.",
+        accent_color="#0f766e",
+    )
+    return website
 
 
 def off_the_browser_thread(func, *args, **kwargs):

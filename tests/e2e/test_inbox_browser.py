@@ -14,19 +14,6 @@ from tests.e2e.conftest import off_the_browser_thread, screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def site(tx_workspaces, host_page_server):
-    website, _ = run_in_workspace(
-        tx_workspaces.alpha.schema_name,
-        services.website_create,
-        workspace=tx_workspaces.alpha,
-        name="Shop",
-        allowed_origins=host_page_server.origin,
-        team_name="Alpha Shop",
-    )
-    return website
-
-
 def _agent_page(browser, live_server_asgi, user, path: str):
     """A browser of its own, logged in as `user` on alpha's host, on `path` with its socket live."""
     client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")

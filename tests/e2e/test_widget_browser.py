@@ -27,21 +27,6 @@ def _host_page(live_server_asgi, site_key: str, *, css: str = "", before: str = 
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
 
 
-@pytest.fixture
-def site(tx_workspaces, host_page_server):
-    website, _ = run_in_workspace(
-        tx_workspaces.alpha.schema_name,
-        services.website_create,
-        workspace=tx_workspaces.alpha,
-        name="Shop",
-        allowed_origins=host_page_server.origin,
-        team_name="Alpha Shop",
-        greeting="Hi! Ask us anything.",
-        accent_color="#0f766e",
-    )
-    return website
-
-
 def _messages(schema: str) -> list[tuple[str, str]]:
     return run_in_workspace(
         schema, lambda: list(Message.objects.order_by("id").values_list("author_kind", "body"))
