@@ -39,6 +39,11 @@ async def away_set(schema_name: str, user_id: int, away: bool) -> None:
     await (redis.sadd if away else redis.srem)(_away_key(schema_name), str(user_id))
 
 
+def _queue_reads(pipe, schema_name: str) -> None:
+    pipe.zrangebyscore(_sockets_key(schema_name), time.time(), "+inf")
+    pipe.smembers(_away_key(schema_name))
+
+
 def _parse(members: list[bytes], away: set[bytes]) -> tuple[set[int], set[int]]:
     online = {int(member.split(b"|", 1)[0]) for member in members}
     return online, {int(user_id) for user_id in away}
@@ -46,18 +51,13 @@ def _parse(members: list[bytes], away: set[bytes]) -> tuple[set[int], set[int]]:
 
 async def presence(schema_name: str) -> tuple[set[int], set[int]]:
     """(user ids with an inbox open, user ids set away)."""
-    redis = async_client()
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.zrangebyscore(_sockets_key(schema_name), time.time(), "+inf")
-        pipe.smembers(_away_key(schema_name))
-        members, away = await pipe.execute()
-    return _parse(members, away)
+    async with async_client().pipeline(transaction=False) as pipe:
+        _queue_reads(pipe, schema_name)
+        return _parse(*await pipe.execute())
 
 
 def presence_sync(schema_name: str) -> tuple[set[int], set[int]]:
     """`presence` for synchronous code (services, views)."""
     with sync_client().pipeline(transaction=False) as pipe:
-        pipe.zrangebyscore(_sockets_key(schema_name), time.time(), "+inf")
-        pipe.smembers(_away_key(schema_name))
-        members, away = pipe.execute()
-    return _parse(members, away)
+        _queue_reads(pipe, schema_name)
+        return _parse(*pipe.execute())
