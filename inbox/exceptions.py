@@ -28,7 +28,7 @@ class ConversationActionInvalid(InboxError):
     code = "invalid_action"
 
 
-class LabelInvalid(InboxError):
-    """A label or canned response that cannot be saved as given."""
+class InboxSettingInvalid(InboxError):
+    """A label, canned response or inbox setting that cannot be saved as given."""
 
     code = "invalid_setting"

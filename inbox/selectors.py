@@ -271,12 +271,14 @@ def presence_rows(members, online: set[int], away: set[int]) -> list[dict]:
     return sorted(rows, key=lambda row: (order[row["state"]], row["user"].name.lower()))
 
 
+def mention_handle(user: User) -> str:
+    """How the composer's @ menu names someone: the display name's first word, else the email's
+    local part (services.mentioned_member_ids also takes a few other spellings)."""
+    return (
+        user.display_name.split()[0] if user.display_name.strip() else user.email.split("@", 1)[0]
+    ).lower()
+
+
 def mention_handles(members) -> str:
-    """JSON of [{handle, name}] for the composer's @ menu; a handle is what mentioned_member_ids
-    (inbox.services) recognises: the display name's first word, else the email's local part."""
-    people = []
-    for member in members:
-        user = member.user
-        handle = user.display_name.split()[0] if user.display_name.strip() else user.email.split("@", 1)[0]
-        people.append({"handle": handle.lower(), "name": user.name})
-    return json.dumps(people)
+    """JSON of [{handle, name}] for the composer's @ menu."""
+    return json.dumps([{"handle": mention_handle(m.user), "name": m.user.name} for m in members])

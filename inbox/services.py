@@ -23,13 +23,13 @@ from inbox import realtime
 from inbox.exceptions import (
     ConversationActionInvalid,
     IdentityRefused,
-    LabelInvalid,
+    InboxSettingInvalid,
     MessageInvalid,
     MessageTooLong,
 )
 from inbox.models import CannedResponse, Contact, Conversation, InboxSettings, Label, Message, Website
 from inbox.origins import origins_parse
-from inbox.selectors import message_payload
+from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
 from tenants.context import workspace_statement
 from tenants.models import SiteKey, Workspace
@@ -349,7 +349,8 @@ MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
 
 
 def mentioned_member_ids(body: str, *, exclude: int | None = None) -> set[int]:
-    """Members named in a note as @first-name, @display.name-without-spaces or @email-local-part."""
+    """Members named in a note: @ and their handle (selectors.mention_handle), their name without
+    spaces, or their email's local part."""
     from tenants.models import Membership
 
     wanted = {token.lower().rstrip(".") for token in MENTION.findall(body)}
@@ -359,9 +360,11 @@ def mentioned_member_ids(body: str, *, exclude: int | None = None) -> set[int]:
     members = Membership.objects.filter(workspace__schema_name=connection.schema_name).select_related("user")
     for member in members:
         user = member.user
-        names = {user.email.split("@", 1)[0].lower(), user.name.lower().replace(" ", "")}
-        if user.display_name:
-            names.add(user.display_name.split()[0].lower())
+        names = {
+            mention_handle(user),
+            user.email.split("@", 1)[0].lower(),
+            user.name.lower().replace(" ", ""),
+        }
         if names & wanted and user.pk != exclude:
             found.add(user.pk)
     return found
@@ -532,11 +535,11 @@ def label_create(*, name: str, color: str) -> Label:
     """A new label; names are unique in a workspace (case-insensitively)."""
     name = name.strip()
     if not name or len(name) > 40:
-        raise LabelInvalid("A label needs a name of at most 40 characters.")
+        raise InboxSettingInvalid("A label needs a name of at most 40 characters.")
     if not HEX_COLOR.match(color or ""):
-        raise LabelInvalid("Pick a colour like #6366f1.")
+        raise InboxSettingInvalid("Pick a colour like #6366f1.")
     if Label.objects.filter(name__iexact=name).exists():
-        raise LabelInvalid(f"There is already a label “{name}”.")
+        raise InboxSettingInvalid(f"There is already a label “{name}”.")
     return Label.objects.create(name=name, color=color.lower())
 
 
@@ -564,10 +567,10 @@ def conversation_label_set(*, conversation: Conversation, label: Label, on: bool
 def canned_response_create(*, shortcut: str, body: str) -> CannedResponse:
     shortcut = shortcut.strip().lstrip("/").lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", shortcut):
-        raise LabelInvalid("A shortcut is letters, digits, - and _, at most 40, like “refund-policy”.")
+        raise InboxSettingInvalid("A shortcut is letters, digits, - and _, at most 40, like “refund-policy”.")
     body = message_body_clean(body)
     if CannedResponse.objects.filter(shortcut=shortcut).exists():
-        raise LabelInvalid(f"/{shortcut} exists already.")
+        raise InboxSettingInvalid(f"/{shortcut} exists already.")
     return CannedResponse.objects.create(shortcut=shortcut, body=body)
 
 
@@ -580,7 +583,7 @@ def canned_response_delete(*, canned_response: CannedResponse) -> None:
 
 def inbox_settings_update(*, auto_assign: bool, auto_assign_limit: int) -> InboxSettings:
     if not 1 <= auto_assign_limit <= 500:
-        raise LabelInvalid("The limit is between 1 and 500 open conversations.")
+        raise InboxSettingInvalid("The limit is between 1 and 500 open conversations.")
     current = InboxSettings.current()
     current.auto_assign, current.auto_assign_limit = auto_assign, auto_assign_limit
     current.save(update_fields=["auto_assign", "auto_assign_limit"])
