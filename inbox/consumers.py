@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from urllib.parse import parse_qs
 
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
-from inbox.sockets import LoopConsumer, scope_header
+from inbox.sockets import LoopConsumer, frame_from, scope_header
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +41,8 @@ class WidgetConsumer(LoopConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.site is None:
             return
-        try:
-            frame = json.loads(text_data or "")
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
+        frame = frame_from(text_data)
+        if frame is None:
             await self.send_error("invalid_frame", "Frames are JSON objects with a type.")
             return
         kind = frame.get("type")

@@ -6,7 +6,6 @@ into the HTML the page shows, rendered from the page's own partials for this age
 
 from __future__ import annotations
 
-import json
 import logging
 from http.cookies import SimpleCookie
 from importlib import import_module
@@ -20,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 
 from inbox import presence, realtime, selectors
 from inbox.models import Conversation, Message
-from inbox.sockets import LoopConsumer, scope_header
+from inbox.sockets import LoopConsumer, frame_from, scope_header
 from tenants import selectors as tenant_selectors
 from tenants.context import in_public, in_workspace
 
@@ -119,11 +118,8 @@ class InboxConsumer(LoopConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.agent is None:
             return
-        try:
-            frame = json.loads(text_data or "")
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
+        frame = frame_from(text_data)
+        if frame is None:
             await self.send_json(
                 {"type": "error", "code": "invalid_frame", "message": "Frames are JSON objects."}
             )

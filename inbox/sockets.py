@@ -13,6 +13,15 @@ def scope_header(scope, name: bytes) -> str:
     return next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == name), "")
 
 
+def frame_from(text_data: str | None) -> dict | None:
+    """A client's frame: a JSON object, or None for anything else."""
+    try:
+        frame = json.loads(text_data or "")
+    except ValueError:
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
 class LoopConsumer(AsyncWebsocketConsumer):
     """A consumer that stays on the event loop and speaks JSON frames."""
 

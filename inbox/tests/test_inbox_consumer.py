@@ -224,3 +224,18 @@ async def test_a_mention_in_a_note_reaches_that_agent_only(site_a, tx_workspaces
     assert "update" in ana_frames and "mention" not in ana_frames  # the author is never mentioned
     for socket in (ana, ben, visitor):
         await socket.disconnect()
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"type": "shout"}'])
+async def test_malformed_frames_get_an_error_and_the_inbox_stays_open(tx_workspaces, text):
+    inbox = await _open_inbox(tx_workspaces.owner_a)
+    await inbox.send_to(text_data=text)
+    error = await _next(inbox)
+    assert (error["type"], error["code"]) == ("error", "invalid_frame")
+    await inbox.send_json_to({"type": "away", "away": True})  # still served: the team hears of it
+    while (frame := await inbox.receive_json_from(timeout=5))["type"] == "presence" and "away" not in frame[
+        "html"
+    ]:
+        pass
+    assert frame["type"] == "presence" and "Ana Owner, away" in frame["html"]
+    await inbox.disconnect()
