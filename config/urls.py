@@ -7,6 +7,7 @@ from inbox import inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
 from tenants import views as tenant_views
+from webhooks import views as webhook_views
 
 urlpatterns = [
     path("", tenant_views.workspace_home, name="workspace_home"),
@@ -58,5 +59,31 @@ urlpatterns = [
         name="website_rotate_identity_secret",
     ),
     path("settings/websites/<int:website_id>/delete/", website_views.website_delete, name="website_delete"),
+    path("settings/webhooks/", webhook_views.endpoint_list, name="webhook_endpoints"),
+    path("settings/webhooks/new/", webhook_views.endpoint_create, name="webhook_endpoint_create"),
+    path("settings/webhooks/<int:endpoint_id>/", webhook_views.endpoint_detail, name="webhook_endpoint"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/rotate-secret/",
+        webhook_views.endpoint_rotate_secret,
+        name="webhook_endpoint_rotate",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/toggle/",
+        webhook_views.endpoint_toggle,
+        name="webhook_endpoint_toggle",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/test/", webhook_views.endpoint_test, name="webhook_endpoint_test"
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/delete/",
+        webhook_views.endpoint_delete,
+        name="webhook_endpoint_delete",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/",
+        webhook_views.delivery_detail,
+        name="webhook_delivery",
+    ),
     path("accounts/", include("accounts.urls")),
 ]

@@ -33,6 +33,7 @@ from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
 from tenants.context import workspace_statement
 from tenants.models import SiteKey, Workspace
+from webhooks.services import event_record
 
 MESSAGE_MAX_CHARS = 5000
 RECENT_PAGES = 10
@@ -116,14 +117,16 @@ def contact_for_visitor(
         contact = Contact.objects.filter(website=website, token_hash=visitor_token_hash(token)).first()
     if contact is None:
         token = secrets.token_urlsafe(32)
-        contact = Contact.objects.create(
-            website=website,
-            token_hash=visitor_token_hash(token),
-            current_url=page_url[:2000],
-            recent_pages=[page_url[:2000]] if page_url else [],
-            user_agent=user_agent[:500],
-            last_seen_at=now,
-        )
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                website=website,
+                token_hash=visitor_token_hash(token),
+                current_url=page_url[:2000],
+                recent_pages=[page_url[:2000]] if page_url else [],
+                user_agent=user_agent[:500],
+                last_seen_at=now,
+            )
+            event_record("contact.created", "contact", contact.pk)
         return contact, token
     contact.last_seen_at = now
     update = ["last_seen_at"]
@@ -168,6 +171,7 @@ def contact_identify(
             EmailValidator()(email)
         except ValidationError as exc:
             raise IdentityRefused(f"“{email[:100]}” is not an email address.") from exc
+    before = {field: getattr(contact, field) for field in IDENTITY_FIELDS}
     contact.custom_attributes = {**contact.custom_attributes, **_clean_attributes(attributes or {})}
     if email:
         contact.email = email[:254]
@@ -176,8 +180,15 @@ def contact_identify(
     if user_id:
         contact.external_id = user_id[:200]
         contact.identity_verified = verified
-    contact.save()
+    changed = [field for field in IDENTITY_FIELDS if getattr(contact, field) != before[field]]
+    with transaction.atomic():
+        contact.save()
+        if changed:
+            event_record("contact.updated", "contact", contact.pk, changed=changed)
     return contact
+
+
+IDENTITY_FIELDS = ("email", "name", "external_id", "identity_verified", "custom_attributes")
 
 
 def _clean_attributes(attributes: dict) -> dict:
@@ -324,6 +335,7 @@ def message_from_agent(
             body=body,
             client_id=client_uuid,
         )
+        event_record("message.created", "message", message.pk, private=private)
         if private:
             _push_message(message, prev_id=None, new_conversation=False)
             for user_id in mentioned_member_ids(body, exclude=author.pk):
@@ -427,6 +439,7 @@ def conversation_assign(
         else:
             text = f"{by.name} assigned this to {assignee.name}"
         _system_event(conversation=conversation, by=by, text=text)
+        event_record("conversation.updated", "conversation", conversation.pk, changed=["assignee"])
     return conversation
 
 
@@ -455,6 +468,9 @@ def conversation_status_set(
             + (timezone.localtime(snoozed_until).strftime("%b %-d, %H:%M") if snoozed_until else ""),
         }[status]
         _system_event(conversation=conversation, by=by, text=text)
+        event_record("conversation.updated", "conversation", conversation.pk, changed=["status"])
+        if status == Conversation.Status.RESOLVED:
+            event_record("conversation.resolved", "conversation", conversation.pk)
     return conversation
 
 
@@ -469,6 +485,7 @@ def conversation_priority_set(*, conversation: Conversation, priority: int, by: 
         conversation.save(update_fields=["priority", "updated_at"])
         label = Conversation.Priority(priority).label.lower()
         _system_event(conversation=conversation, by=by, text=f"{by.name} set the priority to {label}")
+        event_record("conversation.updated", "conversation", conversation.pk, changed=["priority"])
     return conversation
 
 
@@ -561,6 +578,7 @@ def conversation_label_set(*, conversation: Conversation, label: Label, on: bool
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
         verb = "added the label" if on else "removed the label"
         _system_event(conversation=conversation, by=by, text=f"{by.name} {verb} {label.name}")
+        event_record("conversation.updated", "conversation", conversation.pk, changed=["labels"])
     return conversation
 
 

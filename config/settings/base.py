@@ -33,6 +33,25 @@ PARLEY_RATE_VISITOR_MESSAGES = env.int("PARLEY_RATE_VISITOR_MESSAGES", default=3
 PARLEY_RATE_IP_MESSAGES = env.int("PARLEY_RATE_IP_MESSAGES", default=300)
 PARLEY_RATE_IP_CONNECTS = env.int("PARLEY_RATE_IP_CONNECTS", default=120)
 
+# --- Outbound webhooks (webhooks app)
+# Seconds to wait after each failed attempt; after the last, the delivery counts as failed.
+PARLEY_WEBHOOK_RETRY_SCHEDULE = [
+    float(s)
+    for s in env.list("PARLEY_WEBHOOK_RETRY_SCHEDULE", default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+]
+PARLEY_WEBHOOK_TIMEOUT = env.float("PARLEY_WEBHOOK_TIMEOUT", default=15.0)
+# An endpoint whose every attempt has failed for this long is disabled and its owners emailed.
+PARLEY_WEBHOOK_DISABLE_AFTER = env.float("PARLEY_WEBHOOK_DISABLE_AFTER", default=5 * 86400.0)
+# After a rotation the old secret signs too, for this long.
+PARLEY_WEBHOOK_ROTATION_OVERLAP = env.float("PARLEY_WEBHOOK_ROTATION_OVERLAP", default=86400.0)
+# Deliveries in flight to one endpoint at once, over every worker; a job that finds them all taken
+# is queued again this many seconds later.
+PARLEY_WEBHOOK_CONCURRENCY = env.int("PARLEY_WEBHOOK_CONCURRENCY", default=8)
+PARLEY_WEBHOOK_BUSY_DELAY = env.float("PARLEY_WEBHOOK_BUSY_DELAY", default=0.2)
+# Loopback and private networks as targets: for development and tests only (production refuses).
+PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=True)
+PARLEY_WEBHOOK_REQUIRE_HTTPS = env.bool("PARLEY_WEBHOOK_REQUIRE_HTTPS", default=False)
+
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
 PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
 
@@ -229,6 +248,15 @@ STORAGES = {
 
 # --- Jobs (procrastinate on PostgreSQL)
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Jobs are mostly webhook deliveries, async and waiting on the network: many at once per worker.
+    "concurrency": env.int("PARLEY_WORKER_CONCURRENCY", default=32),
+    # Scheduled jobs (retries) are found by polling: start them within a second of their time.
+    "fetch_job_polling_interval": env.float("PARLEY_WORKER_POLL_INTERVAL", default=1.0),
+    "update_heartbeat_interval": env.float("PARLEY_WORKER_HEARTBEAT", default=10.0),
+}
+# A worker silent for this long is taken for dead and its jobs run again (webhooks.tasks.retry_stalled_jobs).
+PARLEY_WORKER_STALLED_AFTER = env.float("PARLEY_WORKER_STALLED_AFTER", default=30.0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

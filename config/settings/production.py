@@ -23,3 +23,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# Webhooks go to public https:// addresses only, whatever the environment says.
+PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+PARLEY_WEBHOOK_REQUIRE_HTTPS = True

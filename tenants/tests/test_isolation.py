@@ -12,6 +12,7 @@ from tenants import services
 from tenants.context import run_in_workspace
 from tenants.middleware import _OPEN_PATH_PREFIXES
 from tenants.models import Domain, Membership
+from webhooks import services as webhook_services
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,15 @@ def sample_kwargs(workspace_a) -> dict:
     canned = run_in_workspace(
         workspace_a.schema_name, inbox_services.canned_response_create, shortcut="hi", body="Hello there!"
     )
+
+    def endpoint_with_a_delivery():
+        endpoint, _ = webhook_services.endpoint_create(
+            url="https://hooks.alpha.example/", event_types=["contact.created"]
+        )
+        inbox_services.contact_for_visitor(website=website, token=None)
+        return endpoint.pk, endpoint.deliveries.get().pk
+
+    endpoint_id, delivery_id = run_in_workspace(workspace_a.schema_name, endpoint_with_a_delivery)
     owner_membership = Membership.objects.get(workspace=workspace_a, role=Membership.Role.OWNER)
     invitation, _ = services.invitation_create(
         workspace=workspace_a, email="new@example.com", role="agent", by=owner_membership
@@ -76,6 +86,8 @@ def sample_kwargs(workspace_a) -> dict:
         "invitation_id": invitation.pk,
         "label_id": label.pk,
         "canned_id": canned.pk,
+        "endpoint_id": endpoint_id,
+        "delivery_id": delivery_id,
     }
 
 

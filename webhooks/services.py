@@ -1,0 +1,183 @@
+"""Writes of the webhooks app: endpoints and their secrets, events (the outbox), redeliveries."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tenants import secret_box
+from webhooks import sender, signing
+from webhooks.exceptions import EndpointInvalid
+from webhooks.models import TEST_EVENT_TYPE, Delivery, Endpoint, EventType
+
+_DATA_FUNCTIONS = {
+    "conversation": "webhook_conversation_data",
+    "message": "webhook_message_data",
+    "contact": "webhook_contact_data",
+}
+
+
+def event_record(
+    event_type: str, subject: str, subject_id: int, *, changed: Iterable[str] = (), private: bool = False
+) -> int:
+    """Record an event about a conversation, message or contact for every endpoint that wants it, in
+    the transaction of the change (so a rollback takes it back); returns how many deliveries it queued.
+    The data is built by the schema's webhook_<subject>_data function, as on the visitor's path."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Record webhook events inside the transaction of the change that caused them.")
+    extra = json.dumps({"changed": sorted(changed)} if changed else {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE WHEN webhook_wanted(%(type)s, %(private)s) THEN webhook_event_record("
+            f"%(type)s, {_DATA_FUNCTIONS[subject]}(%(id)s) || %(extra)s::jsonb, %(private)s) ELSE 0 END",
+            {"type": event_type, "private": private, "id": subject_id, "extra": extra},
+        )
+        return cursor.fetchone()[0]
+
+
+def deliveries_enqueue(delivery_ids: list[int], *, at: datetime | None = None) -> None:
+    """Queue (again) a job for each delivery, due at `at` (now if None); older jobs for them lapse."""
+    if delivery_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT webhook_deliveries_enqueue(%s::bigint[], %s)", [delivery_ids, at])
+
+
+# --- Endpoints
+
+
+def _clean(*, url: str, description: str, event_types: Iterable[str]) -> tuple[str, str, list[str]]:
+    url = (url or "").strip()
+    try:
+        _scheme, host, _port, _target = sender.url_check(
+            url, require_https=settings.PARLEY_WEBHOOK_REQUIRE_HTTPS
+        )
+    except sender.TargetRefused as exc:
+        raise EndpointInvalid(f"This URL cannot receive webhooks: {exc}.") from exc
+    if len(url) > 2000:
+        raise EndpointInvalid("The URL is limited to 2,000 characters.")
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None  # a host name: checked on every delivery, when it is resolved
+    if literal is not None:
+        refusal = sender.address_refusal(literal, allow_private=settings.PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS)
+        if refusal:
+            raise EndpointInvalid(f"This URL cannot receive webhooks: {refusal}.")
+    types = sorted(set(event_types))
+    unknown = [t for t in types if t not in EventType.values]
+    if unknown:
+        raise EndpointInvalid(f"Unknown event type “{unknown[0][:40]}”.")
+    if not types:
+        raise EndpointInvalid("Choose at least one event.")
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise EndpointInvalid("The description is limited to 200 characters.")
+    return url, description, types
+
+
+def endpoint_create(
+    *, url: str, description: str = "", event_types: Iterable[str], include_private_notes: bool = False
+) -> tuple[Endpoint, str]:
+    """A new, enabled endpoint; returns it and its signing secret, shown only this once."""
+    url, description, types = _clean(url=url, description=description, event_types=event_types)
+    secret = signing.secret_generate()
+    endpoint = Endpoint.objects.create(
+        url=url,
+        description=description,
+        event_types=types,
+        include_private_notes=include_private_notes,
+        secret_sealed=secret_box.seal(secret),
+    )
+    return endpoint, secret
+
+
+def endpoint_update(
+    *, endpoint: Endpoint, url: str, description: str, event_types: Iterable[str], include_private_notes: bool
+) -> Endpoint:
+    endpoint.url, endpoint.description, endpoint.event_types = _clean(
+        url=url, description=description, event_types=event_types
+    )
+    endpoint.include_private_notes = include_private_notes
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_secret_rotate(*, endpoint: Endpoint) -> str:
+    """A new signing secret, returned this once; the old one signs too for the overlap (24 hours)."""
+    secret = signing.secret_generate()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret_sealed = endpoint.secret_sealed
+        endpoint.previous_secret_expires_at = timezone.now() + timedelta(
+            seconds=settings.PARLEY_WEBHOOK_ROTATION_OVERLAP
+        )
+        endpoint.secret_sealed = secret_box.seal(secret)
+        endpoint.save()
+    return secret
+
+
+def endpoint_secrets_in_use(endpoint: Endpoint, *, now: datetime) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the previous during the overlap."""
+    in_use = [secret_box.unseal(endpoint.secret_sealed)]
+    if (
+        endpoint.previous_secret_sealed
+        and endpoint.previous_secret_expires_at
+        and now < endpoint.previous_secret_expires_at
+    ):
+        in_use.append(secret_box.unseal(endpoint.previous_secret_sealed))
+    return in_use
+
+
+def endpoint_disable(*, endpoint: Endpoint, reason: str) -> None:
+    """Stop sending to the endpoint. Its undelivered events stay, to go out when it is enabled again."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        enabled=False, disabled_reason=reason[:200], updated_at=timezone.now()
+    )
+    endpoint.enabled, endpoint.disabled_reason = False, reason[:200]
+
+
+def endpoint_enable(*, endpoint: Endpoint) -> int:
+    """Send again: every delivery still pending, and those that ran out of retries while the endpoint
+    was failing, go out now with a fresh retry schedule. Returns how many."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        undelivered = Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PENDING)
+        if endpoint.failing_since is not None:
+            undelivered = undelivered | Delivery.objects.filter(
+                endpoint=endpoint, status=Delivery.Status.FAILED, created_at__gte=endpoint.failing_since
+            )
+        ids = list(undelivered.values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.PENDING, failures=0)
+        endpoint.enabled, endpoint.disabled_reason, endpoint.failing_since = True, "", None
+        endpoint.save()
+        deliveries_enqueue(ids)
+    return len(ids)
+
+
+def endpoint_delete(*, endpoint: Endpoint) -> None:
+    endpoint.delete()
+
+
+def endpoint_test_send(*, endpoint: Endpoint) -> int:
+    """Send a `webhook.test` event to this endpoint only, whatever it subscribes to."""
+    data = json.dumps({"endpoint_id": endpoint.pk, "message": "A test event from Parley."})
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT webhook_event_record(%s, %s::jsonb, false, %s)", [TEST_EVENT_TYPE, data, endpoint.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send an event again, now, with a fresh retry schedule and the same webhook-id."""
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.PENDING, failures=0)
+        deliveries_enqueue([delivery.pk])
+    delivery.refresh_from_db()
+    return delivery

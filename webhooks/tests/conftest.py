@@ -1,0 +1,10 @@
+import pytest
+
+from webhooks.tests.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()

@@ -1,0 +1,274 @@
+"""Delivering on real parts: the job's code against a receiver on loopback, committed rows, the
+retry schedule, 410 and the five-day rule (a compressed clock), slots, and signatures checked by the
+`standardwebhooks` package exactly as a tenant's receiver would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from inbox import services as inbox
+from tenants.context import run_in_workspace, workspace_schema
+from webhooks import delivery, services
+from webhooks.models import Attempt, Delivery, Endpoint, Event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCHEDULE = [5.0, 300.0, 1800.0]
+
+
+@pytest.fixture
+def schema(tx_workspaces):
+    with connection.cursor() as cursor:  # procrastinate's tables are not Django's to flush
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'webhooks.tasks.deliver'")
+    return tx_workspaces.alpha.schema_name
+
+
+@pytest.fixture
+def website(schema, tx_workspaces):
+    return run_in_workspace(
+        schema, lambda: inbox.website_create(workspace=tx_workspaces.alpha, name="S", allowed_origins="")[0]
+    )
+
+
+def make_endpoint(schema: str, url: str, types=("contact.created",)) -> tuple[Endpoint, str]:
+    return run_in_workspace(schema, services.endpoint_create, url=url, event_types=list(types))
+
+
+def new_contact(schema: str, website) -> None:
+    run_in_workspace(schema, inbox.contact_for_visitor, website=website, token=None)
+
+
+def pending_jobs() -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT args, scheduled_at FROM procrastinate_jobs "
+            "WHERE task_name = 'webhooks.tasks.deliver' AND status = 'todo' ORDER BY id"
+        )
+        return [json.loads(args) | {"scheduled_at": at} for args, at in cursor.fetchall()]
+
+
+def run_jobs(schema: str) -> list[str]:
+    """What a worker does with each queued delivery job that is due (and marks it done)."""
+    done = []
+    for job in pending_jobs():
+        if job["scheduled_at"] and job["scheduled_at"] > timezone.now():
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args = %s::jsonb",
+                [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "job_token")})],
+            )
+        done.append(async_to_sync(delivery.deliver)(job["schema_name"], job["delivery_id"], job["job_token"]))
+    return done
+
+
+def in_schema(schema, func, *args, **kwargs):
+    return run_in_workspace(schema, func, *args, **kwargs)
+
+
+def test_a_delivery_is_signed_as_standard_webhooks_verifies_it(schema, website, receiver, tx_workspaces):
+    hook, secret = make_endpoint(schema, receiver.url)
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) >= 24
+    new_contact(schema, website)
+    assert run_jobs(schema)[0].startswith("200 in")
+
+    (got,) = receiver.received
+    payload = Webhook(secret).verify(got.body, got.headers)
+    assert payload["type"] == "contact.created" and payload["workspace"] == tx_workspaces.alpha.slug
+    assert got.headers["content-type"] == "application/json"
+    with workspace_schema(schema):
+        event = Event.objects.get()
+        assert got.headers["webhook-id"] == event.webhook_id
+        (attempt,) = Attempt.objects.all()
+        assert attempt.status_code == 200 and attempt.response_body == "ok"
+        assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED
+
+    tampered = got.body.replace(b"contact.created", b"contact.updated")
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(tampered, got.headers)
+    old = dict(got.headers, **{"webhook-timestamp": str(int(got.headers["webhook-timestamp"]) - 600)})
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(got.body, old)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(run_in_workspace(schema, services.endpoint_secret_rotate, endpoint=hook)).verify(
+            got.body, got.headers
+        )
+
+
+def test_during_a_rotation_both_secrets_sign_and_after_it_only_the_new(schema, website, receiver):
+    hook, old_secret = make_endpoint(schema, receiver.url)
+    new_secret = in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    new_contact(schema, website)
+    run_jobs(schema)
+    got = receiver.received[0]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(old_secret).verify(got.body, got.headers)["type"] == "contact.created"
+    assert Webhook(new_secret).verify(got.body, got.headers)["type"] == "contact.created"
+
+    with workspace_schema(schema):  # the 24 hours are over
+        Endpoint.objects.update(previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
+    new_contact(schema, website)
+    run_jobs(schema)
+    later = receiver.received[1]
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new_secret).verify(later.body, later.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old_secret).verify(later.body, later.headers)
+
+
+@override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=SCHEDULE)
+def test_failures_are_retried_on_the_schedule_with_the_same_webhook_id(schema, website, receiver):
+    receiver.answers = [500, 503]
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+
+    run_jobs(schema)
+    (job,) = pending_jobs()
+    wait = (job["scheduled_at"] - timezone.now()).total_seconds()
+    assert 3 < wait <= 5, "the first retry is due 5 s after the failure"
+    assert run_jobs(schema) == [], "not before it is due"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
+    run_jobs(schema)
+    (job,) = pending_jobs()
+    assert 290 < (job["scheduled_at"] - timezone.now()).total_seconds() <= 300
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
+    run_jobs(schema)
+
+    assert [r.headers["webhook-id"] for r in receiver.received] == [
+        receiver.received[0].headers["webhook-id"]
+    ] * 3
+    with workspace_schema(schema):
+        d = Delivery.objects.get()
+        assert (d.status, d.attempts, d.failures, d.last_status_code) == ("succeeded", 3, 0, 200)
+        assert list(Attempt.objects.values_list("status_code", flat=True)) == [500, 503, 200]
+        assert Endpoint.objects.get().failing_since is None
+    assert pending_jobs() == []
+
+
+@override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0])
+def test_a_delivery_that_fails_every_attempt_ends_failed(schema, website, receiver):
+    receiver.answers = [500, 500, 500]
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    for _ in range(4):
+        run_jobs(schema)
+    assert len(receiver.received) == 3 and pending_jobs() == []
+    with workspace_schema(schema):
+        d = Delivery.objects.get()
+        assert (d.status, d.attempts) == ("failed", 3)
+        assert Endpoint.objects.get().enabled, "a few failures do not disable an endpoint"
+    # Redeliver: once more, now, with the same webhook-id.
+    in_schema(schema, services.delivery_redeliver, delivery=d)
+    run_jobs(schema)
+    assert receiver.received[-1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
+    with workspace_schema(schema):
+        assert Delivery.objects.get().status == "succeeded"
+
+
+def test_410_disables_the_endpoint_and_keeps_its_events_until_it_is_enabled(schema, website, receiver):
+    receiver.answers = [410]
+    hook, _ = make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    run_jobs(schema)
+    with workspace_schema(schema):
+        hook.refresh_from_db()
+        assert not hook.enabled and "410" in hook.disabled_reason
+        assert Delivery.objects.get().status == "pending"
+    assert pending_jobs() == [], "nothing is retried while disabled"
+    new_contact(schema, website)  # happens while disabled: not for this endpoint
+    with workspace_schema(schema):
+        assert Delivery.objects.count() == 1
+
+    assert in_schema(schema, services.endpoint_enable, endpoint=hook) == 1
+    run_jobs(schema)
+    assert len(receiver.received) == 2 and receiver.received[0].body == receiver.received[1].body
+    with workspace_schema(schema):
+        assert Delivery.objects.get().status == "succeeded"
+
+
+@override_settings(PARLEY_WEBHOOK_DISABLE_AFTER=3600.0, PARLEY_WEBHOOK_RETRY_SCHEDULE=[0.0] * 5)
+def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_its_owner_emailed(
+    schema, website, receiver, tx_workspaces
+):
+    receiver.answers = [500] * 10
+    hook, _ = make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    run_jobs(schema)
+    with workspace_schema(schema):
+        hook.refresh_from_db()
+        assert hook.enabled and hook.failing_since is not None
+        # Failing since just over the window (the compressed clock: an hour here, five days by default).
+        Endpoint.objects.update(failing_since=timezone.now() - timedelta(seconds=3601))
+    run_jobs(schema)
+    with workspace_schema(schema):
+        hook.refresh_from_db()
+        assert not hook.enabled and "failed since" in hook.disabled_reason
+        assert Delivery.objects.get().status == "pending"
+    (email,) = mail.outbox
+    assert email.to == [tx_workspaces.owner_a.email] and receiver.url in email.body
+
+
+def test_a_success_clears_the_failing_clock(schema, website, receiver):
+    receiver.answers = [500]
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    new_contact(schema, website)
+    run_jobs(schema)
+    with workspace_schema(schema):
+        assert Endpoint.objects.get().failing_since is None
+
+
+def test_an_older_job_for_a_requeued_delivery_does_nothing(schema, website, receiver):
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    (old_job,) = pending_jobs()
+    with workspace_schema(schema):
+        services.deliveries_enqueue([Delivery.objects.get().pk])
+    assert (
+        async_to_sync(delivery.deliver)(schema, old_job["delivery_id"], old_job["job_token"])
+        == "nothing to do"
+    )
+    assert receiver.received == []
+
+
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_BUSY_DELAY=0.5)
+def test_a_busy_endpoint_queues_the_delivery_again_shortly(schema, website, receiver):
+    import uuid
+
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    new_contact(schema, website)
+    first, second = pending_jobs()
+    with workspace_schema(schema):
+        claimed = delivery.delivery_claim(first["delivery_id"], first["job_token"], uuid.uuid4())
+        assert claimed is not None
+        assert delivery.delivery_claim(second["delivery_id"], second["job_token"], uuid.uuid4()) is None
+    later = [job for job in pending_jobs() if job["delivery_id"] == second["delivery_id"]][-1]
+    assert later["job_token"] == second["job_token"] + 1
+    assert 0 < (later["scheduled_at"] - timezone.now()).total_seconds() <= 0.5
+    with workspace_schema(schema):
+        delivery.lease_release(claimed)
+        assert delivery.delivery_claim(later["delivery_id"], later["job_token"], uuid.uuid4()) is not None
+
+
+def test_a_receiver_that_redirects_is_a_failure_and_not_followed(schema, website, receiver):
+    receiver.answers = [302]
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    run_jobs(schema)
+    assert [r.path for r in receiver.received] == ["/hooks"]
+    with workspace_schema(schema):
+        assert Delivery.objects.get().last_status_code == 302
+        assert Delivery.objects.get().status == "pending"

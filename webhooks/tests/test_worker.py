@@ -1,0 +1,114 @@
+"""Real procrastinate workers in their own processes: committed events go out, failures are retried
+on a compressed schedule, and a worker killed (SIGKILL) in the middle of a delivery leaves it to
+another worker, which delivers it with the same webhook-id."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from config.embedded_services import PROJECT_DIR
+from conftest import subprocess_env
+from inbox import services as inbox
+from tenants.context import run_in_workspace, workspace_schema
+from webhooks import services
+from webhooks.models import Attempt, Delivery
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def schema(tx_workspaces):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'webhooks.tasks.deliver'")
+        cursor.execute("DELETE FROM procrastinate_workers")
+    return tx_workspaces.alpha.schema_name
+
+
+def start_worker(**env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "procrastinate", "worker"],
+        cwd=PROJECT_DIR,
+        env=subprocess_env(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+        worker.wait(timeout=30)
+
+
+def wait_until(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def delivery_status(schema: str) -> list[tuple[str, int]]:
+    with workspace_schema(schema):
+        return list(Delivery.objects.order_by("id").values_list("status", "attempts"))
+
+
+def commit_new_contact(schema: str, workspace) -> None:
+    website = run_in_workspace(
+        schema, lambda: inbox.website_create(workspace=workspace, name="S", allowed_origins="")[0]
+    )
+    run_in_workspace(schema, inbox.contact_for_visitor, website=website, token=None)
+
+
+def test_a_worker_delivers_committed_events_and_retries_failures(schema, tx_workspaces, receiver):
+    receiver.answers = [500, 503]
+    run_in_workspace(schema, services.endpoint_create, url=receiver.url, event_types=["contact.created"])
+    worker = start_worker(PARLEY_WEBHOOK_RETRY_SCHEDULE="0.5,0.5")
+    try:
+        commit_new_contact(schema, tx_workspaces.alpha)
+        receiver.wait_for(3)
+        wait_until(lambda: delivery_status(schema) == [("succeeded", 3)])
+    finally:
+        stop(worker)
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    assert len(ids) == 1 and len(receiver.received) == 3
+    gaps = [
+        later.at - earlier.at
+        for earlier, later in zip(receiver.received, receiver.received[1:], strict=False)
+    ]
+    assert all(gap >= 0.4 for gap in gaps), f"retries wait for the schedule: {gaps}"
+
+
+def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(schema, tx_workspaces, receiver):
+    receiver.answers = ["hang"]
+    receiver.hang_for = 120
+    run_in_workspace(schema, services.endpoint_create, url=receiver.url, event_types=["contact.created"])
+    fast_heartbeats = {"PARLEY_WORKER_HEARTBEAT": "0.5", "PARLEY_WORKER_STALLED_AFTER": "2"}
+    first = start_worker(**fast_heartbeats)
+    try:
+        commit_new_contact(schema, tx_workspaces.alpha)
+        assert receiver.got_request.wait(30), "the first worker began the delivery"
+    finally:
+        stop(first, signal.SIGKILL)
+    assert first.returncode == -signal.SIGKILL
+    assert delivery_status(schema) == [("pending", 0)], "nothing was recorded: the worker died mid-request"
+
+    second = start_worker(**fast_heartbeats)
+    try:
+        # The second worker's periodic check (every 10 s) finds the dead worker's job and runs it again.
+        receiver.wait_for(2, timeout=40)
+        wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
+    finally:
+        stop(second)
+    first_try, second_try = receiver.received[:2]
+    assert first_try.headers["webhook-id"] == second_try.headers["webhook-id"]
+    assert first_try.body == second_try.body
+    with workspace_schema(schema):
+        assert Attempt.objects.get().status_code == 200
