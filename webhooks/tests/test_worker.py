@@ -4,21 +4,17 @@ another worker, which delivers it with the same webhook-id."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from django.db import connection
 
-from config.embedded_services import PROJECT_DIR
-from conftest import subprocess_env
 from inbox import services as inbox
 from tenants.context import run_in_workspace, workspace_schema
 from webhooks import services
 from webhooks.models import Attempt, Delivery
+from webhooks.tests.workers import start_worker, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,23 +25,6 @@ def schema(tx_workspaces):
         cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'webhooks.tasks.deliver'")
         cursor.execute("DELETE FROM procrastinate_workers")
     return tx_workspaces.alpha.schema_name
-
-
-def start_worker(**env: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker"],
-        cwd=PROJECT_DIR,
-        env=subprocess_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def stop(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        worker.wait(timeout=30)
 
 
 def wait_until(check, timeout: float = 30.0) -> None:

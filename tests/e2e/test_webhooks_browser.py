@@ -1,0 +1,69 @@
+"""Settings → Webhooks in a real browser, with a real worker and a receiver on loopback: an owner adds
+an endpoint from the keyboard, copies its secret, sends a test event, and reads the attempt in the log."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+from standardwebhooks import Webhook
+
+from tests.e2e.conftest import screenshot
+from webhooks.tests.receiver import Receiver
+from webhooks.tests.workers import start_worker, stop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_the_log(
+    live_server_asgi, browser, tx_workspaces
+):
+    receiver = Receiver(reply_body=b'{"received": true}').start()
+    worker = start_worker()
+    client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
+    client.force_login(tx_workspaces.owner_a)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": "parley_session", "value": client.cookies["parley_session"].value,
+          "domain": "alpha.localhost", "path": "/"}]
+    )  # fmt: skip
+    page = context.new_page()
+    try:
+        page.goto(live_server_asgi.workspace_url("alpha", "/settings/webhooks/"))
+        expect(page.locator(".empty")).to_contain_text("No endpoint yet")
+        page.get_by_role("link", name="Add an endpoint").click()
+        page.get_by_label("Endpoint URL").fill(receiver.url)
+        page.keyboard.press("Tab")
+        page.keyboard.type("Our CRM")
+        page.get_by_role("checkbox", name="message.created ·").check()
+        page.get_by_role("checkbox", name="conversation.created ·").check()
+        screenshot(page, "webhooks-new")
+        page.get_by_role("button", name="Add endpoint").press("Enter")
+
+        secret = page.locator("#signing-secret").inner_text()
+        assert secret.startswith("whsec_")
+        page.get_by_role("button", name="Send test event").click()
+        expect(page.locator(".messages")).to_contain_text("Test event queued")
+        receiver.wait_for(1)
+        assert Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers)["type"] == (
+            "webhook.test"
+        )
+
+        page.reload()  # the secret is gone; the delivery is in the log
+        expect(page.locator("#signing-secret")).to_have_count(0)
+        row = page.locator(".delivery").first
+        expect(row).to_contain_text("webhook.test")
+        expect(row).to_contain_text("Delivered")
+        row.locator("summary").focus()
+        page.keyboard.press("Enter")  # opens it; its attempts load
+        expect(page.locator(".delivery table")).to_contain_text("200")
+        expect(page.locator(".response-body")).to_contain_text('{"received": true}')
+        screenshot(page, "webhooks-endpoint")
+
+        page.get_by_label("Status", exact=True).select_option("failed")
+        expect(page.locator("#delivery-log")).to_contain_text("No deliveries match these filters")
+        assert "status=failed" in page.url
+    finally:
+        stop(worker)
+        receiver.stop()
+        context.close()
