@@ -71,6 +71,11 @@ def start_uvicorn(app: str, port: int, env: dict | None = None, log: Path | None
          "--ws-per-message-deflate", "false"],
         cwd=PROJECT_DIR, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    return wait_listening(server, port, app)
+
+
+def wait_listening(server: subprocess.Popen, port: int, what: str) -> subprocess.Popen:
+    """Return `server` once it accepts connections on `port` (30 s at most)."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -79,7 +84,7 @@ def start_uvicorn(app: str, port: int, env: dict | None = None, log: Path | None
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(f"{app} did not start on port {port}") from None
+                raise RuntimeError(f"{what} did not start on port {port}") from None
             time.sleep(0.1)
 
 

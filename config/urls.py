@@ -3,6 +3,8 @@
 from django.urls import include, path
 
 from accounts import views as account_views
+from api import views as api_key_views
+from api.api import api
 from inbox import inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
@@ -85,5 +87,8 @@ urlpatterns = [
         webhook_views.delivery_detail,
         name="webhook_delivery",
     ),
+    path("settings/api-keys/", api_key_views.api_keys, name="api_keys"),
+    path("settings/api-keys/<int:key_id>/revoke/", api_key_views.api_key_revoke, name="api_key_revoke"),
+    path("api/v1/", api.urls),
     path("accounts/", include("accounts.urls")),
 ]

@@ -10,8 +10,9 @@ from django.urls import set_urlconf
 
 from tenants import selectors
 
-# Pages of a workspace host that people who are not (yet) members must reach.
-_OPEN_PATH_PREFIXES = ("/accounts/", "/handoff/", "/invite/", "/static/", "/favicon.ico")
+# Pages of a workspace host that people who are not (yet) members must reach; the API checks its
+# own bearer keys (api.api).
+_OPEN_PATH_PREFIXES = ("/accounts/", "/handoff/", "/invite/", "/static/", "/favicon.ico", "/api/")
 
 
 class WorkspaceRoutingMiddleware:

@@ -7,9 +7,12 @@ the same webhook-id. Each failure queues the next attempt in that same transacti
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -75,6 +78,8 @@ def delivery_claim(delivery_id: int, job_token: int, holder: uuid.UUID) -> Claim
 def _lease_take(endpoint_id: int, holder: uuid.UUID) -> int | None:
     """A free slot of the endpoint (one not held, or whose holder's lease ran out), or None."""
     with connection.cursor() as cursor:
+        # Two claims at once would both see slot 0 free and one would lose: take turns (until commit).
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [endpoint_id])
         cursor.execute(
             """
             INSERT INTO webhooks_endpointlease (endpoint_id, slot, holder, expires_at)
@@ -169,9 +174,53 @@ def _owners_tell_disabled(endpoint: Endpoint) -> None:
         )
 
 
-async def deliver(schema_name: str, delivery_id: int, job_token: int) -> str:
-    """One job: claim, POST, record. Returns what happened, for the job log."""
-    holder = uuid.uuid4()
+# Per event loop: (schema, endpoint id) -> a semaphore of PARLEY_WEBHOOK_CONCURRENCY.
+_local_slots: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, int], asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
+
+
+def _local_slot(schema_name: str, endpoint_id: int) -> asyncio.Semaphore:
+    slots = _local_slots.setdefault(asyncio.get_running_loop(), {})
+    key = (schema_name, endpoint_id)
+    if key not in slots:
+        slots[key] = asyncio.Semaphore(settings.PARLEY_WEBHOOK_CONCURRENCY)
+    return slots[key]
+
+
+def delivery_requeue(delivery_id: int, job_token: int) -> None:
+    """The endpoint is busy: the same delivery goes back to the queue, due a little later."""
+    with transaction.atomic():
+        if Delivery.objects.filter(
+            pk=delivery_id, job_token=job_token, status=Delivery.Status.PENDING
+        ).exists():
+            deliveries_enqueue(
+                [delivery_id], at=timezone.now() + timedelta(seconds=settings.PARLEY_WEBHOOK_BUSY_DELAY)
+            )
+
+
+async def deliver(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
+    """One job: claim, POST, record. Returns what happened, for the job log.
+
+    Within a worker, deliveries to one endpoint wait for one of its slots (cheaply, on the event
+    loop); one that waits longer than PARLEY_WEBHOOK_SLOT_WAIT goes back to the queue, so a slow
+    receiver holds at most its slots and a few waiting jobs of the worker, never all of them. The
+    database lease (delivery_claim) keeps the same limit across workers."""
+    slot = _local_slot(schema_name, endpoint_id)
+    try:
+        async with asyncio.timeout(settings.PARLEY_WEBHOOK_SLOT_WAIT):
+            await slot.acquire()
+    except TimeoutError:
+        await in_workspace(schema_name, delivery_requeue, delivery_id, job_token)
+        return "endpoint busy: queued again"
+    try:
+        return await _deliver_holding_slot(schema_name, delivery_id, job_token)
+    finally:
+        slot.release()
+
+
+async def _deliver_holding_slot(schema_name: str, delivery_id: int, job_token: int) -> str:
+    holder = uuid.UUID(int=random.getrandbits(128))  # unique enough for a lease, without a syscall
     claimed = await in_workspace(schema_name, delivery_claim, delivery_id, job_token, holder)
     if claimed is None:
         return "nothing to do"

@@ -8,8 +8,8 @@ from webhooks import delivery
 
 # Queued by the SQL function webhook_deliveries_enqueue, which names it "webhooks.tasks.deliver".
 @app.task(queue="webhooks", name="webhooks.tasks.deliver", pass_context=False)
-async def deliver(schema_name: str, delivery_id: int, job_token: int) -> str:
-    return await delivery.deliver(schema_name, delivery_id, job_token)
+async def deliver(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
+    return await delivery.deliver(schema_name, delivery_id, endpoint_id, job_token)
 
 
 @app.periodic(cron="* * * * * */10")

@@ -44,13 +44,18 @@ PARLEY_WEBHOOK_TIMEOUT = env.float("PARLEY_WEBHOOK_TIMEOUT", default=15.0)
 PARLEY_WEBHOOK_DISABLE_AFTER = env.float("PARLEY_WEBHOOK_DISABLE_AFTER", default=5 * 86400.0)
 # After a rotation the old secret signs too, for this long.
 PARLEY_WEBHOOK_ROTATION_OVERLAP = env.float("PARLEY_WEBHOOK_ROTATION_OVERLAP", default=86400.0)
-# Deliveries in flight to one endpoint at once, over every worker; a job that finds them all taken
-# is queued again this many seconds later.
+# Deliveries in flight to one endpoint at once, over every worker.
 PARLEY_WEBHOOK_CONCURRENCY = env.int("PARLEY_WEBHOOK_CONCURRENCY", default=8)
-PARLEY_WEBHOOK_BUSY_DELAY = env.float("PARLEY_WEBHOOK_BUSY_DELAY", default=0.2)
+# Within a worker a delivery waits this long for one of its endpoint's slots, then is queued again
+# PARLEY_WEBHOOK_BUSY_DELAY seconds later.
+PARLEY_WEBHOOK_SLOT_WAIT = env.float("PARLEY_WEBHOOK_SLOT_WAIT", default=2.0)
+PARLEY_WEBHOOK_BUSY_DELAY = env.float("PARLEY_WEBHOOK_BUSY_DELAY", default=1.0)
 # Loopback and private networks as targets: for development and tests only (production refuses).
 PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=True)
 PARLEY_WEBHOOK_REQUIRE_HTTPS = env.bool("PARLEY_WEBHOOK_REQUIRE_HTTPS", default=False)
+
+# --- REST API: requests a minute per API key.
+PARLEY_API_RATE_LIMIT = env.int("PARLEY_API_RATE_LIMIT", default=600)
 
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
 PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
@@ -69,6 +74,7 @@ SHARED_APPS = [
     "allauth",  # sign-up, login, verification, password reset, rate limits
     "allauth.account",
     "django_htmx",  # no tables; request.htmx
+    "ninja",  # no tables; serves the API docs' static files
     "template_partials",  # no tables; named partials in templates
     "django.contrib.postgres",  # no tables; ArrayField, full-text search
     "channels",  # no tables; WebSocket consumers
@@ -77,6 +83,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "inbox",  # contacts, conversations and messages of one workspace
     "webhooks",  # a workspace's endpoints and their deliveries
+    "api",  # a workspace's API keys
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

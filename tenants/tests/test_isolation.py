@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
+from api import services as api_key_services
 from conftest import host_client
 from inbox import services as inbox_services
 from tenants import services
@@ -75,6 +76,10 @@ def sample_kwargs(workspace_a) -> dict:
 
     endpoint_id, delivery_id = run_in_workspace(workspace_a.schema_name, endpoint_with_a_delivery)
     owner_membership = Membership.objects.get(workspace=workspace_a, role=Membership.Role.OWNER)
+    api_key = run_in_workspace(
+        workspace_a.schema_name,
+        lambda: api_key_services.api_key_create(name="CRM", scope="read", by=owner_membership.user)[0],
+    )
     invitation, _ = services.invitation_create(
         workspace=workspace_a, email="new@example.com", role="agent", by=owner_membership
     )
@@ -88,6 +93,7 @@ def sample_kwargs(workspace_a) -> dict:
         "canned_id": canned.pk,
         "endpoint_id": endpoint_id,
         "delivery_id": delivery_id,
+        "key_id": api_key.pk,
     }
 
 

@@ -66,9 +66,9 @@ def run_jobs(schema: str) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args = %s::jsonb",
-                [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "job_token")})],
+                [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "endpoint_id", "job_token")})],
             )
-        done.append(async_to_sync(delivery.deliver)(job["schema_name"], job["delivery_id"], job["job_token"]))
+        done.append(async_to_sync(delivery.deliver)(**{k: v for k, v in job.items() if k != "scheduled_at"}))
     return done
 
 
@@ -237,13 +237,15 @@ def test_an_older_job_for_a_requeued_delivery_does_nothing(schema, website, rece
     with workspace_schema(schema):
         services.deliveries_enqueue([Delivery.objects.get().pk])
     assert (
-        async_to_sync(delivery.deliver)(schema, old_job["delivery_id"], old_job["job_token"])
+        async_to_sync(delivery.deliver)(
+            schema, old_job["delivery_id"], old_job["endpoint_id"], old_job["job_token"]
+        )
         == "nothing to do"
     )
     assert receiver.received == []
 
 
-@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_BUSY_DELAY=0.5)
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_BUSY_DELAY=0.5, PARLEY_WEBHOOK_SLOT_WAIT=0.2)
 def test_a_busy_endpoint_queues_the_delivery_again_shortly(schema, website, receiver):
     import uuid
 
@@ -261,6 +263,32 @@ def test_a_busy_endpoint_queues_the_delivery_again_shortly(schema, website, rece
     with workspace_schema(schema):
         delivery.lease_release(claimed)
         assert delivery.delivery_claim(later["delivery_id"], later["job_token"], uuid.uuid4()) is not None
+
+
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=2, PARLEY_WEBHOOK_SLOT_WAIT=0.3, PARLEY_WEBHOOK_BUSY_DELAY=5.0)
+def test_a_slow_receiver_holds_its_slots_and_the_rest_go_back_to_the_queue(schema, website, receiver):
+    """Five deliveries at once to a receiver that hangs: two are in flight, three wait briefly and
+    are queued again for later, instead of holding the worker."""
+    import asyncio
+
+    receiver.answers = ["hang"] * 2
+    receiver.hang_for = 1.0
+    make_endpoint(schema, receiver.url)
+    for _ in range(5):
+        new_contact(schema, website)
+    jobs = pending_jobs()
+
+    async def all_at_once():
+        return await asyncio.gather(
+            *(delivery.deliver(**{k: v for k, v in job.items() if k != "scheduled_at"}) for job in jobs)
+        )
+
+    outcomes = async_to_sync(all_at_once)()
+    assert sorted(o.split(" ")[0] for o in outcomes) == ["200", "200", "endpoint", "endpoint", "endpoint"]
+    assert len(receiver.received) == 2
+    requeued = [job for job in pending_jobs() if job["job_token"] == 2]
+    assert len(requeued) == 3
+    assert all(4 < (job["scheduled_at"] - timezone.now()).total_seconds() <= 5 for job in requeued)
 
 
 def test_a_receiver_that_redirects_is_a_failure_and_not_followed(schema, website, receiver):

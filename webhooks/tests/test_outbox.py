@@ -99,7 +99,8 @@ def test_a_visitors_first_message_records_the_contact_the_conversation_and_the_m
     deliveries = list(Delivery.objects.order_by("id"))
     assert [d.endpoint_id for d in deliveries] == [hook.pk] * 3
     assert jobs() == [
-        {"schema_name": in_a.schema_name, "delivery_id": d.pk, "job_token": 1} for d in deliveries
+        {"schema_name": in_a.schema_name, "delivery_id": d.pk, "endpoint_id": hook.pk, "job_token": 1}
+        for d in deliveries
     ]
 
 

@@ -1,0 +1,503 @@
+"""The REST API, /api/v1/ on a workspace's host: bearer API keys, JSON errors of one shape.
+
+Every error is {"error": {"code": "...", "message": "..."}} ("details" for invalid input); codes are
+stable. The workspace is the host's; a key is looked up in that workspace's schema only, so a key
+of another workspace, or an id of another workspace's object, finds nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from accounts.models import User
+from api import selectors
+from api.models import ApiKey
+from api.services import api_key_for
+from inbox import redis_clients
+from inbox import selectors as inbox_selectors
+from inbox import services as inbox_services
+from inbox.exceptions import InboxError
+from inbox.models import Conversation
+from tenants.models import Membership
+from webhooks import selectors as webhook_selectors
+from webhooks import services as webhook_services
+from webhooks.exceptions import EndpointInvalid
+from webhooks.models import Endpoint, EventType
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def _rate_limit(key: ApiKey) -> None:
+    """PARLEY_API_RATE_LIMIT requests a minute per key, counted in Redis across every web process."""
+    window = int(time.time() // 60)
+    counter = f"{settings.REDIS_KEY_PREFIX}:api:{connection.schema_name}:{key.pk}:{window}"
+    client = redis_clients.sync_client()
+    pipe = client.pipeline()
+    pipe.incr(counter)
+    pipe.expire(counter, 120)
+    used, _ = pipe.execute()
+    if used > settings.PARLEY_API_RATE_LIMIT:
+        retry_after = max(1, math.ceil((window + 1) * 60 - time.time()))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"A key may make {settings.PARLEY_API_RATE_LIMIT} requests a minute; retry in {retry_after} s.",
+            {"Retry-After": str(retry_after)},
+        )
+
+
+class ApiKeyAuth(HttpBearer):
+    openapi_description = (
+        "A workspace API key (sk_…) made in Settings → API keys: `Authorization: Bearer sk_…`."
+    )
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        if request.workspace is None:
+            return None
+        key = api_key_for(token)
+        if key is not None:
+            _rate_limit(key)
+            request.api_key = key
+        return key
+
+
+api = NinjaAPI(
+    title="Parley API",
+    version="1",
+    description="Read and act on a workspace's conversations, messages, contacts and webhook endpoints. "
+    "Objects have the same shapes as in webhook payloads.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api_v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def _error(
+    request, status: int, code: str, message: str, headers: dict | None = None, **extra
+) -> HttpResponse:
+    response = api.create_response(
+        request, {"error": {"code": code, "message": message, **extra}}, status=status
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return _error(request, exc.status, exc.code, exc.message, exc.headers)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request, exc):
+    return _error(
+        request,
+        401,
+        "unauthorized",
+        "Send a live API key of this workspace as `Authorization: Bearer sk_…`.",
+        {"WWW-Authenticate": 'Bearer realm="parley"'},
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    details = [
+        {"location": list(map(str, e.get("loc", []))), "message": e.get("msg", "")} for e in exc.errors
+    ]
+    return _error(request, 422, "invalid_request", "Some input is missing or malformed.", details=details)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(InboxError)
+def _inbox_error(request, exc: InboxError):
+    return _error(request, 400, exc.code, str(exc))
+
+
+@api.exception_handler(EndpointInvalid)
+def _endpoint_invalid(request, exc: EndpointInvalid):
+    return _error(request, 400, exc.code, str(exc))
+
+
+def _write_scope(request) -> ApiKey:
+    key: ApiKey = request.api_key
+    if not key.can_write:
+        raise ApiError(403, "insufficient_scope", "This key is read-only; this needs a read-write key.")
+    return key
+
+
+def _key_member(request) -> User:
+    """Who writes what a key writes: the member who made it, while they are one."""
+    key = _write_scope(request)
+    membership = Membership.objects.filter(workspace=request.workspace, user_id=key.created_by_id).first()
+    if membership is None:
+        raise ApiError(403, "key_owner_left", "The member who made this key has left the workspace.")
+    return membership.user
+
+
+# --- Objects (the shapes of webhooks/migrations/0002, documented in the README)
+
+
+class UserOut(Schema):
+    id: int
+    name: str
+    email: str
+
+
+Timestamp = str  # ISO 8601 in UTC, microseconds, "Z": the same text webhook payloads carry
+
+
+class ConversationOut(Schema):
+    id: int
+    website_id: int
+    contact_id: int
+    status: Literal["open", "pending", "snoozed", "resolved"]
+    priority: Literal["none", "low", "medium", "high", "urgent"]
+    assignee: UserOut | None
+    labels: list[str]
+    created_at: Timestamp
+    last_message_at: Timestamp | None
+    first_agent_reply_at: Timestamp | None
+    resolved_at: Timestamp | None
+    snoozed_until: Timestamp | None
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    contact_id: int
+    kind: Literal["visitor", "agent", "note", "system"]
+    body: str
+    author: UserOut | None
+    created_at: Timestamp
+
+
+class ContactOut(Schema):
+    id: int
+    website_id: int
+    name: str
+    email: str
+    external_id: str
+    identity_verified: bool
+    custom_attributes: dict[str, Any]
+    current_url: str
+    created_at: Timestamp
+    last_seen_at: Timestamp | None
+
+
+class ConversationPage(Schema):
+    data: list[ConversationOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class MessagePage(Schema):
+    data: list[MessageOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last.")
+
+
+class ContactPage(Schema):
+    data: list[ContactOut]
+    next_cursor: str | None
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS = {**ERRORS, 400: ErrorOut, 403: ErrorOut}
+
+
+class ConversationFilters(Schema):
+    status: Literal["open", "pending", "snoozed", "resolved"] = "open"
+    tab: Literal["all", "mine", "unassigned"] = Field(
+        "all", description="mine: assigned to the member who made the key."
+    )
+    website_id: int | None = None
+    assignee_id: int | None = None
+    label_id: int | None = None
+    q: str = Field(
+        "", max_length=200, description="Full-text search in messages and the contact's name/email."
+    )
+    cursor: str | None = None
+    limit: int = Field(25, ge=1, le=100)
+
+
+def _conversation_or_404(conversation_id: int) -> Conversation:
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+@api.get("/conversations", response={200: ConversationPage, **ERRORS}, tags=["conversations"])
+def list_conversations(request, filters: Query[ConversationFilters]):
+    """Conversations, latest activity first, filtered as in the inbox; a page at a time."""
+    page = inbox_selectors.conversation_page(
+        agent_id=request.api_key.created_by_id,
+        filters=inbox_selectors.InboxFilters(
+            tab=filters.tab,
+            status=filters.status,
+            website_id=filters.website_id,
+            assignee_id=filters.assignee_id,
+            label_id=filters.label_id,
+            query=filters.q.strip(),
+        ),
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    ids = [c.pk for c in page.conversations]
+    return {"data": selectors.objects("conversation", ids), "next_cursor": page.next_cursor}
+
+
+@api.get(
+    "/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS}, tags=["conversations"]
+)
+def get_conversation(request, conversation_id: int):
+    return selectors.one("conversation", _conversation_or_404(conversation_id).pk)
+
+
+@api.get(
+    "/conversations/{conversation_id}/messages", response={200: MessagePage, **ERRORS}, tags=["conversations"]
+)
+def list_messages(
+    request, conversation_id: int, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=500)
+):
+    """The thread, oldest first, from after the message id `after`: visitor and agent messages,
+    private notes and system events (kind)."""
+    conversation = _conversation_or_404(conversation_id)
+    ids = selectors.message_ids(conversation_id=conversation.pk, after=after, limit=limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"data": selectors.objects("message", ids), "next_after": ids[-1] if more else None}
+
+
+class ReplyIn(Schema):
+    body: str = Field(max_length=5000)
+    private: bool = Field(False, description="A private note: agents see it, the visitor does not.")
+    client_id: str | None = Field(
+        None, description="A UUID of yours: sending the same one again stores nothing."
+    )
+
+
+@api.post(
+    "/conversations/{conversation_id}/messages",
+    response={201: MessageOut, **WRITE_ERRORS},
+    tags=["conversations"],
+)
+def post_message(request, conversation_id: int, reply: ReplyIn):
+    """Reply as the member who made the key (or write a private note); the visitor sees a reply live."""
+    author = _key_member(request)
+    conversation = _conversation_or_404(conversation_id)
+    message = inbox_services.message_from_agent(
+        conversation=conversation,
+        author=author,
+        body=reply.body,
+        client_id=reply.client_id,
+        private=reply.private,
+    )
+    return Status(201, selectors.one("message", message.pk))
+
+
+class StatusIn(Schema):
+    status: Literal["open", "pending", "snoozed", "resolved"]
+    snoozed_until: datetime | None = Field(None, description="Required with snoozed: when it reopens.")
+
+
+@api.post(
+    "/conversations/{conversation_id}/status",
+    response={200: ConversationOut, **WRITE_ERRORS},
+    tags=["conversations"],
+)
+def set_status(request, conversation_id: int, change: StatusIn):
+    author = _key_member(request)
+    conversation = inbox_services.conversation_status_set(
+        conversation=_conversation_or_404(conversation_id),
+        status=change.status,
+        by=author,
+        snoozed_until=change.snoozed_until,
+    )
+    return selectors.one("conversation", conversation.pk)
+
+
+class AssigneeIn(Schema):
+    assignee_id: int | None = Field(description="A member's user id, or null to unassign.")
+
+
+@api.post(
+    "/conversations/{conversation_id}/assignee",
+    response={200: ConversationOut, **WRITE_ERRORS},
+    tags=["conversations"],
+)
+def set_assignee(request, conversation_id: int, change: AssigneeIn):
+    author = _key_member(request)
+    assignee = None
+    if change.assignee_id is not None:
+        membership = Membership.objects.filter(
+            workspace=request.workspace, user_id=change.assignee_id
+        ).first()
+        if membership is None:
+            raise ApiError(400, "not_a_member", "assignee_id is not a member of this workspace.")
+        assignee = membership.user
+    conversation = inbox_services.conversation_assign(
+        conversation=_conversation_or_404(conversation_id), assignee=assignee, by=author
+    )
+    return selectors.one("conversation", conversation.pk)
+
+
+@api.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
+def list_contacts(
+    request,
+    cursor: str | None = None,
+    limit: int = Query(25, ge=1, le=100),
+    email: str = Query("", max_length=254, description="Only the contact with this email (or external id)."),
+):
+    """Contacts, newest first, a page at a time."""
+    try:
+        before = int(cursor) if cursor else None
+    except ValueError:
+        raise ApiError(422, "invalid_request", "cursor is not one this API gave.") from None
+    ids = selectors.contact_ids(before=before, limit=limit + 1, query=email.strip())
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"data": selectors.objects("contact", ids), "next_cursor": str(ids[-1]) if more else None}
+
+
+@api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
+def get_contact(request, contact_id: int):
+    found = selectors.one("contact", contact_id)
+    if found is None:
+        raise Http404("No such contact.")
+    return found
+
+
+# --- Webhook endpoints
+
+
+EventTypeName = Literal[tuple(EventType.values)]  # type: ignore[valid-type]
+
+
+class EndpointOut(Schema):
+    id: int
+    url: str
+    description: str
+    event_types: list[str]
+    include_private_notes: bool
+    enabled: bool
+    disabled_reason: str
+    failing_since: datetime | None
+    created_at: datetime
+
+
+class EndpointCreatedOut(EndpointOut):
+    secret: str = Field(description="The signing secret (whsec_…), returned only this once.")
+
+
+class EndpointSecretOut(Schema):
+    secret: str = Field(description="The new signing secret; the old one also signs for 24 hours.")
+
+
+class EndpointIn(Schema):
+    url: str = Field(max_length=2000)
+    description: str = Field("", max_length=200)
+    event_types: list[EventTypeName] = Field(min_length=1)
+    include_private_notes: bool = False
+
+
+class EndpointPatch(Schema):
+    url: str | None = Field(None, max_length=2000)
+    description: str | None = Field(None, max_length=200)
+    event_types: list[EventTypeName] | None = Field(None, min_length=1)
+    include_private_notes: bool | None = None
+    enabled: bool | None = Field(None, description="true sends what waited while it was disabled.")
+
+
+def _endpoint_or_404(endpoint_id: int) -> Endpoint:
+    endpoint = webhook_selectors.endpoint_by_id(endpoint_id)
+    if endpoint is None:
+        raise Http404("No such webhook endpoint.")
+    return endpoint
+
+
+@api.get("/webhook-endpoints", response={200: list[EndpointOut], **ERRORS}, tags=["webhooks"])
+def list_endpoints(request):
+    return list(webhook_selectors.endpoints_of_workspace())
+
+
+@api.post("/webhook-endpoints", response={201: EndpointCreatedOut, **WRITE_ERRORS}, tags=["webhooks"])
+def create_endpoint(request, body: EndpointIn):
+    _write_scope(request)
+    endpoint, secret = webhook_services.endpoint_create(**body.dict())
+    return Status(201, {**EndpointOut.from_orm(endpoint).dict(), "secret": secret})
+
+
+@api.get("/webhook-endpoints/{endpoint_id}", response={200: EndpointOut, **ERRORS}, tags=["webhooks"])
+def get_endpoint(request, endpoint_id: int):
+    return _endpoint_or_404(endpoint_id)
+
+
+@api.patch("/webhook-endpoints/{endpoint_id}", response={200: EndpointOut, **WRITE_ERRORS}, tags=["webhooks"])
+def update_endpoint(request, endpoint_id: int, body: EndpointPatch):
+    _write_scope(request)
+    endpoint = _endpoint_or_404(endpoint_id)
+    changes = body.dict(exclude_unset=True)
+    enabled = changes.pop("enabled", None)
+    if changes:
+        current = {
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "event_types": endpoint.event_types,
+            "include_private_notes": endpoint.include_private_notes,
+        }
+        endpoint = webhook_services.endpoint_update(endpoint=endpoint, **(current | changes))
+    if enabled is True and not endpoint.enabled:
+        webhook_services.endpoint_enable(endpoint=endpoint)
+    elif enabled is False and endpoint.enabled:
+        webhook_services.endpoint_disable(endpoint=endpoint, reason="Turned off through the API.")
+    return _endpoint_or_404(endpoint_id)
+
+
+@api.delete("/webhook-endpoints/{endpoint_id}", response={204: None, **WRITE_ERRORS}, tags=["webhooks"])
+def delete_endpoint(request, endpoint_id: int):
+    _write_scope(request)
+    webhook_services.endpoint_delete(endpoint=_endpoint_or_404(endpoint_id))
+    return Status(204, None)
+
+
+@api.post(
+    "/webhook-endpoints/{endpoint_id}/rotate-secret",
+    response={200: EndpointSecretOut, **WRITE_ERRORS},
+    tags=["webhooks"],
+)
+def rotate_endpoint_secret(request, endpoint_id: int):
+    _write_scope(request)
+    return {"secret": webhook_services.endpoint_secret_rotate(endpoint=_endpoint_or_404(endpoint_id))}

@@ -1,0 +1,57 @@
+"""Writes for API keys: made (shown once), used, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from api.models import ApiKey
+
+KEY_PREFIX = "sk_"
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiKeyInvalid(Exception):
+    code = "invalid_key"
+
+
+def api_key_hash(raw: str) -> str:
+    # The key is 32 random bytes: a plain SHA-256 cannot be reversed or guessed, and is fast to check.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_key_create(*, name: str, scope: str, by: User) -> tuple[ApiKey, str]:
+    """A new key; returns it and the key itself, shown only this once."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ApiKeyInvalid("Give the key a name of at most 80 characters, like “CRM sync”.")
+    if scope not in ApiKey.Scope.values:
+        raise ApiKeyInvalid("The scope is read or write.")
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        name=name, prefix=raw[:11], key_hash=api_key_hash(raw), scope=scope, created_by_id=by.pk
+    )
+    return key, raw
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+
+
+def api_key_for(raw: str) -> ApiKey | None:
+    """The live key behind a bearer token, its last use noted (at most once a minute)."""
+    if not raw.startswith(KEY_PREFIX):
+        return None
+    key = ApiKey.objects.filter(key_hash=api_key_hash(raw), revoked_at__isnull=True).first()
+    if key is not None:
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+    return key
