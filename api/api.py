@@ -276,14 +276,17 @@ def list_conversations(request, filters: Query[ConversationFilters]):
         limit=filters.limit,
     )
     ids = [c.pk for c in page.conversations]
-    return {"data": selectors.objects("conversation", ids), "next_cursor": page.next_cursor}
+    return {
+        "data": webhook_selectors.documented_objects("conversation", ids),
+        "next_cursor": page.next_cursor,
+    }
 
 
 @api.get(
     "/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS}, tags=["conversations"]
 )
 def get_conversation(request, conversation_id: int):
-    return selectors.one("conversation", _conversation_or_404(conversation_id).pk)
+    return webhook_selectors.documented_object("conversation", _conversation_or_404(conversation_id).pk)
 
 
 @api.get(
@@ -298,7 +301,10 @@ def list_messages(
     ids = selectors.message_ids(conversation_id=conversation.pk, after=after, limit=limit + 1)
     more = len(ids) > limit
     ids = ids[:limit]
-    return {"data": selectors.objects("message", ids), "next_after": ids[-1] if more else None}
+    return {
+        "data": webhook_selectors.documented_objects("message", ids),
+        "next_after": ids[-1] if more else None,
+    }
 
 
 class ReplyIn(Schema):
@@ -325,7 +331,7 @@ def post_message(request, conversation_id: int, reply: ReplyIn):
         client_id=reply.client_id,
         private=reply.private,
     )
-    return Status(201, selectors.one("message", message.pk))
+    return Status(201, webhook_selectors.documented_object("message", message.pk))
 
 
 class StatusIn(Schema):
@@ -346,7 +352,7 @@ def set_status(request, conversation_id: int, change: StatusIn):
         by=author,
         snoozed_until=change.snoozed_until,
     )
-    return selectors.one("conversation", conversation.pk)
+    return webhook_selectors.documented_object("conversation", conversation.pk)
 
 
 class AssigneeIn(Schema):
@@ -371,7 +377,7 @@ def set_assignee(request, conversation_id: int, change: AssigneeIn):
     conversation = inbox_services.conversation_assign(
         conversation=_conversation_or_404(conversation_id), assignee=assignee, by=author
     )
-    return selectors.one("conversation", conversation.pk)
+    return webhook_selectors.documented_object("conversation", conversation.pk)
 
 
 @api.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
@@ -389,12 +395,15 @@ def list_contacts(
     ids = selectors.contact_ids(before=before, limit=limit + 1, query=email.strip())
     more = len(ids) > limit
     ids = ids[:limit]
-    return {"data": selectors.objects("contact", ids), "next_cursor": str(ids[-1]) if more else None}
+    return {
+        "data": webhook_selectors.documented_objects("contact", ids),
+        "next_cursor": str(ids[-1]) if more else None,
+    }
 
 
 @api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def get_contact(request, contact_id: int):
-    found = selectors.one("contact", contact_id)
+    found = webhook_selectors.documented_object("contact", contact_id)
     if found is None:
         raise Http404("No such contact.")
     return found

@@ -1,9 +1,11 @@
-"""Reads of the webhooks app: endpoints, their delivery log and its attempts."""
+"""Reads of the webhooks app: the documented objects, endpoints, their delivery log and its attempts."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -12,16 +14,46 @@ from webhooks.models import Attempt, Delivery, Endpoint
 
 DELIVERY_PAGE_SIZE = 50
 
+# The schema's functions (webhooks/migrations/0002) that build each documented object: webhook
+# payloads and API responses alike come out of them.
+DATA_FUNCTIONS = {
+    "conversation": "webhook_conversation_data",
+    "message": "webhook_message_data",
+    "contact": "webhook_contact_data",
+}
+
+
+def documented_objects(kind: str, ids: list[int]) -> list[dict]:
+    """The documented objects for `ids`, in that order (one query); missing ids are left out."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {DATA_FUNCTIONS[kind]}(id) FROM unnest(%s::bigint[]) AS id",  # noqa: S608
+            [ids],
+        )
+        found = {row[0]: json.loads(row[1]) for row in cursor.fetchall() if row[1] is not None}
+    return [found[i] for i in ids if i in found]
+
+
+def documented_object(kind: str, object_id: int) -> dict | None:
+    found = documented_objects(kind, [object_id])
+    return found[0] if found else None
+
 
 def endpoints_of_workspace() -> QuerySet[Endpoint]:
-    """Every endpoint, with its last day's deliveries counted by outcome."""
+    return Endpoint.objects.order_by("id")
+
+
+def endpoints_with_recent_counts() -> QuerySet[Endpoint]:
+    """Every endpoint, with its last day's deliveries counted by outcome (the settings list)."""
     since = timezone.now() - timedelta(hours=24)
     recent = Q(deliveries__created_at__gte=since)
-    return Endpoint.objects.annotate(
+    return endpoints_of_workspace().annotate(
         delivered_24h=Count("deliveries", filter=recent & Q(deliveries__status=Delivery.Status.SUCCEEDED)),
         pending_24h=Count("deliveries", filter=recent & Q(deliveries__status=Delivery.Status.PENDING)),
         failed_24h=Count("deliveries", filter=recent & Q(deliveries__status=Delivery.Status.FAILED)),
-    ).order_by("id")
+    )
 
 
 def endpoint_by_id(endpoint_id: int) -> Endpoint | None:

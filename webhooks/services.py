@@ -15,12 +15,7 @@ from tenants import secret_box
 from webhooks import sender, signing
 from webhooks.exceptions import EndpointInvalid
 from webhooks.models import TEST_EVENT_TYPE, Delivery, Endpoint, EventType
-
-_DATA_FUNCTIONS = {
-    "conversation": "webhook_conversation_data",
-    "message": "webhook_message_data",
-    "contact": "webhook_contact_data",
-}
+from webhooks.selectors import DATA_FUNCTIONS
 
 
 def event_record(
@@ -35,7 +30,7 @@ def event_record(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT CASE WHEN webhook_wanted(%(type)s, %(private)s) THEN webhook_event_record("
-            f"%(type)s, {_DATA_FUNCTIONS[subject]}(%(id)s) || %(extra)s::jsonb, %(private)s) ELSE 0 END",
+            f"%(type)s, {DATA_FUNCTIONS[subject]}(%(id)s) || %(extra)s::jsonb, %(private)s) ELSE 0 END",
             {"type": event_type, "private": private, "id": subject_id, "extra": extra},
         )
         return cursor.fetchone()[0]

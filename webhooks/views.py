@@ -43,7 +43,9 @@ def _save(form: EndpointForm, endpoint: Endpoint | None = None) -> tuple[Endpoin
 
 @managers_only
 def endpoint_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "webhooks/endpoint_list.html", {"endpoints": selectors.endpoints_of_workspace()})
+    return render(
+        request, "webhooks/endpoint_list.html", {"endpoints": selectors.endpoints_with_recent_counts()}
+    )
 
 
 @managers_only
