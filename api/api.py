@@ -7,8 +7,6 @@ of another workspace, or an id of another workspace's object, finds nothing.
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,7 +22,7 @@ from accounts.models import User
 from api import selectors
 from api.models import ApiKey
 from api.services import api_key_for
-from inbox import redis_clients
+from inbox import rate_limits
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.exceptions import InboxError
@@ -44,19 +42,13 @@ class ApiError(Exception):
 
 def _rate_limit(key: ApiKey) -> None:
     """PARLEY_API_RATE_LIMIT requests a minute per key, counted in Redis across every web process."""
-    window = int(time.time() // 60)
-    counter = f"{settings.REDIS_KEY_PREFIX}:api:{connection.schema_name}:{key.pk}:{window}"
-    client = redis_clients.sync_client()
-    pipe = client.pipeline()
-    pipe.incr(counter)
-    pipe.expire(counter, 120)
-    used, _ = pipe.execute()
-    if used > settings.PARLEY_API_RATE_LIMIT:
-        retry_after = max(1, math.ceil((window + 1) * 60 - time.time()))
+    limit = settings.PARLEY_API_RATE_LIMIT
+    retry_after = rate_limits.retry_after_sync(f"api:key:{connection.schema_name}:{key.pk}", limit)
+    if retry_after is not None:
         raise ApiError(
             429,
             "rate_limited",
-            f"A key may make {settings.PARLEY_API_RATE_LIMIT} requests a minute; retry in {retry_after} s.",
+            f"A key may make {limit} requests a minute; retry in {retry_after} s.",
             {"Retry-After": str(retry_after)},
         )
 

@@ -10,12 +10,13 @@ visitor whose tabs sit on several processes may be held a few tokens short of th
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import weakref
 
 from django.conf import settings
 
-from inbox.redis_clients import async_client, close_async_client
+from inbox.redis_clients import async_client, close_async_client, sync_client
 
 WINDOW_SECONDS = 60
 LEASE_MAX = 10  # tokens taken at once; at most limit // 10, so a lease is a small share of a limit
@@ -43,7 +44,7 @@ class _Leases:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for bucket, limit in buckets:
-                    key = f"{settings.REDIS_KEY_PREFIX}:rate:{bucket}:{window}"
+                    key = _window_key(bucket, window)
                     pipe.incrby(key, _lease_size(limit))
                     pipe.expire(key, WINDOW_SECONDS + 1)
                 replies = await pipe.execute()
@@ -67,6 +68,23 @@ _leases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Leases] = weakref
 
 def _current_window() -> int:
     return int(time.time() // WINDOW_SECONDS)
+
+
+def _window_key(bucket: str, window: int) -> str:
+    return f"{settings.REDIS_KEY_PREFIX}:rate:{bucket}:{window}"
+
+
+def retry_after_sync(bucket: str, limit: int) -> int | None:
+    """For a synchronous request: spend one token of `bucket` (one round trip, no lease: a request
+    costs far more than it); None while within `limit`, else the seconds until the window turns."""
+    window = _current_window()
+    pipe = sync_client().pipeline(transaction=False)
+    pipe.incr(_window_key(bucket, window))
+    pipe.expire(_window_key(bucket, window), WINDOW_SECONDS + 1)
+    used, _ = pipe.execute()
+    if used <= limit:
+        return None
+    return max(1, math.ceil((window + 1) * WINDOW_SECONDS - time.time()))
 
 
 def _lease_size(limit: int) -> int:
