@@ -185,6 +185,24 @@ def off_the_browser_thread(func, *args, **kwargs):
         return pool.submit(run).result(timeout=30)
 
 
+def logged_in_page(browser, live_server_asgi, user, *, height: int = 800):
+    """A browser context of its own, logged in as `user` on alpha's host; page errors are collected."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": height})
+    context.add_cookies(
+        [{"name": "parley_session", "value": client.cookies["parley_session"].value,
+          "domain": "alpha.localhost", "path": "/"}]
+    )  # fmt: skip
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    return page
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from inbox import services
 from tenants.context import run_in_workspace
 from tenants.models import Membership
-from tests.e2e.conftest import off_the_browser_thread, screenshot
+from tests.e2e.conftest import logged_in_page, off_the_browser_thread, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _agent_page(browser, live_server_asgi, user, path: str):
     """A browser of its own, logged in as `user` on alpha's host, on `path` with its socket live."""
-    client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies(
-        [{"name": "parley_session", "value": client.cookies["parley_session"].value,
-          "domain": "alpha.localhost", "path": "/"}]
-    )  # fmt: skip
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
+    page = logged_in_page(browser, live_server_asgi, user)
     page.goto(live_server_asgi.workspace_url("alpha", path))
     expect(page.locator("#inbox")).to_have_attribute("data-live", "true")
     return page

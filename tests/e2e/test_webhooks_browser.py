@@ -4,11 +4,10 @@ an endpoint from the keyboard, copies its secret, sends a test event, and reads 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import logged_in_page, screenshot
 from webhooks.tests.receiver import Receiver
 from webhooks.tests.workers import start_worker, stop
 
@@ -20,14 +19,7 @@ def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_the_log(
 ):
     receiver = Receiver(reply_body=b'{"received": true}').start()
     worker = start_worker()
-    client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
-    client.force_login(tx_workspaces.owner_a)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [{"name": "parley_session", "value": client.cookies["parley_session"].value,
-          "domain": "alpha.localhost", "path": "/"}]
-    )  # fmt: skip
-    page = context.new_page()
+    page = logged_in_page(browser, live_server_asgi, tx_workspaces.owner_a, height=900)
     try:
         page.goto(live_server_asgi.workspace_url("alpha", "/settings/webhooks/"))
         expect(page.locator(".empty")).to_contain_text("No endpoint yet")
@@ -63,7 +55,8 @@ def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_the_log(
         page.get_by_label("Status", exact=True).select_option("failed")
         expect(page.locator("#delivery-log")).to_contain_text("No deliveries match these filters")
         assert "status=failed" in page.url
+        assert page.console_errors == []
     finally:
         stop(worker)
         receiver.stop()
-        context.close()
+        page.context.close()
