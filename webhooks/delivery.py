@@ -60,9 +60,7 @@ def delivery_claim(delivery_id: int, job_token: int, holder: uuid.UUID) -> Claim
             return None  # stays pending: enabling the endpoint queues it again
         slot = _lease_take(endpoint.pk, holder)
         if slot is None:
-            deliveries_enqueue(
-                [delivery.pk], at=timezone.now() + timedelta(seconds=settings.PARLEY_WEBHOOK_BUSY_DELAY)
-            )
+            _requeue_after_busy_delay(delivery.pk)
             return None
         body = delivery.body.encode()
         webhook_id = delivery.event.webhook_id
@@ -73,6 +71,12 @@ def delivery_claim(delivery_id: int, job_token: int, holder: uuid.UUID) -> Claim
             body=body,
         )
     return Claimed(delivery.pk, endpoint.pk, endpoint.url, body, headers, slot, holder)
+
+
+def _requeue_after_busy_delay(delivery_id: int) -> None:
+    deliveries_enqueue(
+        [delivery_id], at=timezone.now() + timedelta(seconds=settings.PARLEY_WEBHOOK_BUSY_DELAY)
+    )
 
 
 def _lease_take(endpoint_id: int, holder: uuid.UUID) -> int | None:
@@ -194,9 +198,7 @@ def delivery_requeue(delivery_id: int, job_token: int) -> None:
         if Delivery.objects.filter(
             pk=delivery_id, job_token=job_token, status=Delivery.Status.PENDING
         ).exists():
-            deliveries_enqueue(
-                [delivery_id], at=timezone.now() + timedelta(seconds=settings.PARLEY_WEBHOOK_BUSY_DELAY)
-            )
+            _requeue_after_busy_delay(delivery_id)
 
 
 async def deliver(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from webhooks.models import Delivery, EventType
+from webhooks.models import TEST_EVENT_TYPE, Delivery, EventType
 
 
 class EndpointForm(forms.Form):
@@ -31,6 +31,6 @@ class DeliveryFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Delivery.Status.choices], required=False)
     type = forms.ChoiceField(
         label="Event",
-        choices=[("", "Any event"), *((v, v) for v in EventType.values), ("webhook.test", "webhook.test")],
+        choices=[("", "Any event"), *((v, v) for v in EventType.values), (TEST_EVENT_TYPE, TEST_EVENT_TYPE)],
         required=False,
     )
