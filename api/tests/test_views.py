@@ -19,6 +19,7 @@ def test_a_key_is_shown_once_and_kept_as_a_hash(client_a, workspace_a):
         key = ApiKey.objects.get()
     raw = page.split('<code id="api-key">', 1)[1].split("</code>", 1)[0]
     assert raw.startswith("sk_") and api_key_hash(raw) == key.key_hash
+    assert "It is shown only this once." in page and "{#" not in page and "comment %}" not in page
     assert (key.name, key.scope) == ("CRM sync", "write")
     again = client_a.get("/settings/api-keys/").content.decode()
     assert raw not in again and f"{key.prefix}…" in again
