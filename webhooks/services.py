@@ -117,18 +117,6 @@ def endpoint_secret_rotate(*, endpoint: Endpoint) -> str:
     return secret
 
 
-def endpoint_secrets_in_use(endpoint: Endpoint, *, now: datetime) -> list[str]:
-    """The secrets a delivery is signed with now: the current one, and the previous during the overlap."""
-    in_use = [secret_box.unseal(endpoint.secret_sealed)]
-    if (
-        endpoint.previous_secret_sealed
-        and endpoint.previous_secret_expires_at
-        and now < endpoint.previous_secret_expires_at
-    ):
-        in_use.append(secret_box.unseal(endpoint.previous_secret_sealed))
-    return in_use
-
-
 def endpoint_disable(*, endpoint: Endpoint, reason: str) -> None:
     """Stop sending to the endpoint. Its undelivered events stay, to go out when it is enabled again."""
     Endpoint.objects.filter(pk=endpoint.pk).update(

@@ -4,9 +4,13 @@ retry schedule, 410 and the five-day rule (a compressed clock), slots, and signa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -17,13 +21,14 @@ from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from inbox import services as inbox
-from tenants.context import run_in_workspace, workspace_schema
+from tenants.context import close_async_pools, run_in_workspace, workspace_schema
 from webhooks import delivery, services
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCHEDULE = [5.0, 300.0, 1800.0]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -57,6 +62,23 @@ def pending_jobs() -> list[dict]:
         return [json.loads(args) | {"scheduled_at": at} for args, at in cursor.fetchall()]
 
 
+def on_a_loop(make: Callable[[], Awaitable[T]]) -> T:
+    """Await `make()` on an event loop of its own, as a worker would; that loop's database pool is
+    closed after, since the loop ends."""
+
+    async def run():
+        try:
+            return await make()
+        finally:
+            await close_async_pools()
+
+    return async_to_sync(run)()
+
+
+def deliver_now(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
+    return on_a_loop(lambda: delivery.deliver(schema_name, delivery_id, endpoint_id, job_token))
+
+
 def run_jobs(schema: str) -> list[str]:
     """What a worker does with each queued delivery job that is due (and marks it done)."""
     done = []
@@ -68,7 +90,7 @@ def run_jobs(schema: str) -> list[str]:
                 "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args = %s::jsonb",
                 [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "endpoint_id", "job_token")})],
             )
-        done.append(async_to_sync(delivery.deliver)(**{k: v for k, v in job.items() if k != "scheduled_at"}))
+        done.append(deliver_now(**{k: v for k, v in job.items() if k != "scheduled_at"}))
     return done
 
 
@@ -236,41 +258,38 @@ def test_an_older_job_for_a_requeued_delivery_does_nothing(schema, website, rece
     (old_job,) = pending_jobs()
     with workspace_schema(schema):
         services.deliveries_enqueue([Delivery.objects.get().pk])
-    assert (
-        async_to_sync(delivery.deliver)(
-            schema, old_job["delivery_id"], old_job["endpoint_id"], old_job["job_token"]
-        )
-        == "nothing to do"
+    assert deliver_now(schema, old_job["delivery_id"], old_job["endpoint_id"], old_job["job_token"]) == (
+        "nothing to do"
     )
     assert receiver.received == []
 
 
 @override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_BUSY_DELAY=0.5, PARLEY_WEBHOOK_SLOT_WAIT=0.2)
 def test_a_busy_endpoint_queues_the_delivery_again_shortly(schema, website, receiver):
-    import uuid
-
     make_endpoint(schema, receiver.url)
     new_contact(schema, website)
     new_contact(schema, website)
     first, second = pending_jobs()
-    with workspace_schema(schema):
-        claimed = delivery.delivery_claim(first["delivery_id"], first["job_token"], uuid.uuid4())
-        assert claimed is not None
-        assert delivery.delivery_claim(second["delivery_id"], second["job_token"], uuid.uuid4()) is None
+
+    def claim(job) -> delivery.Claimed | None:
+        return on_a_loop(
+            lambda: delivery.delivery_claim(schema, job["delivery_id"], job["job_token"], uuid.uuid4())
+        )
+
+    claimed = claim(first)
+    assert claimed is not None
+    assert claim(second) is None
     later = [job for job in pending_jobs() if job["delivery_id"] == second["delivery_id"]][-1]
     assert later["job_token"] == second["job_token"] + 1
     assert 0 < (later["scheduled_at"] - timezone.now()).total_seconds() <= 0.5
-    with workspace_schema(schema):
-        delivery.lease_release(claimed)
-        assert delivery.delivery_claim(later["delivery_id"], later["job_token"], uuid.uuid4()) is not None
+    on_a_loop(lambda: delivery.lease_release(schema, claimed))
+    assert claim(later) is not None
 
 
 @override_settings(PARLEY_WEBHOOK_CONCURRENCY=2, PARLEY_WEBHOOK_SLOT_WAIT=0.3, PARLEY_WEBHOOK_BUSY_DELAY=5.0)
 def test_a_slow_receiver_holds_its_slots_and_the_rest_go_back_to_the_queue(schema, website, receiver):
     """Five deliveries at once to a receiver that hangs: two are in flight, three wait briefly and
     are queued again for later, instead of holding the worker."""
-    import asyncio
-
     receiver.answers = ["hang"] * 2
     receiver.hang_for = 1.0
     make_endpoint(schema, receiver.url)
@@ -278,12 +297,11 @@ def test_a_slow_receiver_holds_its_slots_and_the_rest_go_back_to_the_queue(schem
         new_contact(schema, website)
     jobs = pending_jobs()
 
-    async def all_at_once():
-        return await asyncio.gather(
+    outcomes = on_a_loop(
+        lambda: asyncio.gather(
             *(delivery.deliver(**{k: v for k, v in job.items() if k != "scheduled_at"}) for job in jobs)
         )
-
-    outcomes = async_to_sync(all_at_once)()
+    )
     assert sorted(o.split(" ")[0] for o in outcomes) == ["200", "200", "endpoint", "endpoint", "endpoint"]
     assert len(receiver.received) == 2
     requeued = [job for job in pending_jobs() if job["job_token"] == 2]
