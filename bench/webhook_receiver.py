@@ -28,27 +28,29 @@ async def main() -> None:
     count = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Requests in turn on one connection, kept alive as most servers do (HTTP/1.1)."""
         nonlocal count
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            headers = {}
-            for line in head.decode("latin-1").split("\r\n")[1:]:
-                if ":" in line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            received = time.time()
-            count += 1
-            status = 500 if time.monotonic() - started < args.fail_for else 200
-            if args.hang_every and count % args.hang_every == 0:
-                await asyncio.sleep(args.hang_for)
-                status = 200  # the sender has given up by now: it counts as a timeout there
-            data = json.loads(body)["data"]
-            log.write(f"{received:.6f} {headers.get('webhook-id')} {data.get('id')} {status}\n")
-            writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".encode())
-            await writer.drain()
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                headers = {}
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                received = time.time()
+                count += 1
+                status = 500 if time.monotonic() - started < args.fail_for else 200
+                if args.hang_every and count % args.hang_every == 0:
+                    await asyncio.sleep(args.hang_for)
+                    status = 200  # the sender has given up by now: it counts as a timeout there
+                data = json.loads(body)["data"]
+                log.write(f"{received:.6f} {headers.get('webhook-id')} {data.get('id')} {status}\n")
+                writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok".encode())
+                await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            pass  # the sender closed the connection (idle, or it gave up waiting)
         finally:
             writer.close()
 

@@ -4,6 +4,10 @@ The host is resolved once; every address it resolves to must be public (not loop
 link-local, multicast, reserved or a cloud metadata service, in IPv4 or IPv6, including IPv4 inside
 IPv6); the connection goes to the address that was checked, so a second lookup cannot swap it.
 Redirects are not followed: a 3xx is a failed attempt like any other non-2xx.
+
+Connections are kept alive between deliveries to the same host (per event loop, a few seconds idle
+at most): a busy endpoint costs one connection per slot, not one per event. A kept connection was
+opened to a checked address, so reusing it needs no second lookup either.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import ipaddress
 import socket
 import ssl
 import time
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
@@ -21,6 +26,10 @@ import h11
 
 RESPONSE_BODY_KEPT = 1024
 USER_AGENT = "Parley-Webhooks/1.0"
+# Below the shortest keep-alive timeout of common servers (gunicorn's 2 s), so a receiver rarely
+# closes a connection just as we reuse it; when one does, the request goes again on a new one.
+IDLE_KEPT_FOR = 1.5
+IDLE_KEPT_PER_HOST = 16
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -130,8 +139,9 @@ async def post(
     try:
         scheme, host, port, target = url_check(url, require_https=require_https)
         async with asyncio.timeout(timeout):
-            address = await address_resolve(host, port, allow_private=allow_private)
-            status_code, kept = await _exchange(scheme, host, port, address, target, body, headers)
+            status_code, kept = await _exchange_kept(
+                scheme, host, port, target, body, headers, allow_private=allow_private
+            )
         return outcome(status_code, kept)
     except TargetRefused as exc:
         return outcome(error=f"refused: {exc}")
@@ -141,16 +151,113 @@ async def post(
         return outcome(error=f"{type(exc).__name__}: {exc}")
 
 
-async def _exchange(
-    scheme: str, host: str, port: int, address: str, target: str, body: bytes, headers: dict[str, str]
-) -> tuple[int, bytes]:
+@dataclass(eq=False)
+class _Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    http: h11.Connection
+    closer: asyncio.TimerHandle | None = None  # while idle: closes it once kept long enough
+
+    def usable(self) -> bool:
+        return not self.writer.is_closing() and not self.reader.at_eof()
+
+    def close(self) -> None:
+        if self.closer is not None:
+            self.closer.cancel()
+        self.writer.close()
+
+
+# Per event loop: (scheme, host, port, allow_private) -> idle connections, the latest last.
+_idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, list[_Connection]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _idle_of(key: tuple) -> list[_Connection]:
+    return _idle.setdefault(asyncio.get_running_loop(), {}).setdefault(key, [])
+
+
+def _checkout(key: tuple) -> _Connection | None:
+    idle = _idle_of(key)
+    while idle:
+        kept = idle.pop()
+        kept.closer.cancel()
+        kept.closer = None
+        if kept.usable():
+            return kept
+        kept.close()
+    return None
+
+
+def _checkin(key: tuple, kept: _Connection) -> None:
+    idle = _idle_of(key)
+    if len(idle) >= IDLE_KEPT_PER_HOST:
+        kept.close()
+        return
+
+    def expire() -> None:
+        if kept in idle:
+            idle.remove(kept)
+        kept.closer = None
+        kept.close()
+
+    kept.closer = asyncio.get_running_loop().call_later(IDLE_KEPT_FOR, expire)
+    idle.append(kept)
+
+
+async def _open(scheme: str, host: str, port: int, *, allow_private: bool) -> _Connection:
+    address = await address_resolve(host, port, allow_private=allow_private)
     tls = scheme == "https"
     reader, writer = await asyncio.open_connection(
         address, port, ssl=_tls_context() if tls else None, server_hostname=host if tls else None
     )
+    return _Connection(reader, writer, h11.Connection(h11.CLIENT))
+
+
+class _ClosedBeforeResponse(Exception):
+    """A kept connection turned out closed before any of the response arrived."""
+
+
+async def _exchange_kept(
+    scheme: str,
+    host: str,
+    port: int,
+    target: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_private: bool,
+) -> tuple[int, bytes]:
+    """The exchange on a kept connection to the host if there is one (once more on a new connection
+    if the receiver had closed it meanwhile), else on a new one."""
+    key = (scheme, host, port, allow_private)
+    kept = _checkout(key)
+    if kept is not None:
+        try:
+            return await _exchange(key, kept, host, port, target, body, headers, reused=True)
+        except _ClosedBeforeResponse:
+            pass
+    fresh = await _open(scheme, host, port, allow_private=allow_private)
+    return await _exchange(key, fresh, host, port, target, body, headers, reused=False)
+
+
+async def _exchange(
+    key: tuple,
+    conn: _Connection,
+    host: str,
+    port: int,
+    target: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    reused: bool,
+) -> tuple[int, bytes]:
+    """One request and its response on `conn`; the connection is kept for the next request when
+    both sides are done with it cleanly, and closed otherwise (errors, timeouts, a long body)."""
+    http, reader, writer = conn.http, conn.reader, conn.writer
+    keep = False
     try:
-        http = h11.Connection(h11.CLIENT)
-        default_port = 443 if tls else 80
+        default_port = 443 if key[0] == "https" else 80
         request = h11.Request(
             method="POST",
             target=target,
@@ -159,27 +266,39 @@ async def _exchange(
                 ("User-Agent", USER_AGENT),
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),
-                ("Connection", "close"),
                 *headers.items(),
             ],
         )
-        writer.write(http.send(request) + http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage()))
-        await writer.drain()
         status_code, kept = None, bytearray()
-        while True:
-            event = http.next_event()
-            if event is h11.NEED_DATA:
-                http.receive_data(await reader.read(65536))
-            elif isinstance(event, h11.Response):
-                status_code = event.status_code
-            elif isinstance(event, h11.Data):
-                kept += event.data[: RESPONSE_BODY_KEPT - len(kept)]
-                if len(kept) >= RESPONSE_BODY_KEPT:
-                    break  # the rest is not kept, so not read
-            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                break
+        try:
+            writer.write(http.send(request) + http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage()))
+            await writer.drain()
+            while True:
+                event = http.next_event()
+                if event is h11.NEED_DATA:
+                    http.receive_data(await reader.read(65536))
+                elif isinstance(event, h11.Response):
+                    status_code = event.status_code
+                elif isinstance(event, h11.Data):
+                    kept += event.data[: RESPONSE_BODY_KEPT - len(kept)]
+                    if len(kept) >= RESPONSE_BODY_KEPT:
+                        break  # the rest is not kept, so not read (and the connection not reused)
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+        except (ConnectionError, h11.RemoteProtocolError) as exc:
+            if reused and status_code is None:
+                raise _ClosedBeforeResponse from exc
+            raise
         if status_code is None:
+            if reused:
+                raise _ClosedBeforeResponse
             raise h11.RemoteProtocolError("the connection closed before a response")
+        if http.our_state is h11.DONE and http.their_state is h11.DONE:
+            http.start_next_cycle()
+            keep = True
         return status_code, bytes(kept)
     finally:
-        writer.close()
+        if keep:
+            _checkin(key, conn)
+        else:
+            conn.close()

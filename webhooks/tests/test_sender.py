@@ -122,3 +122,90 @@ def test_only_the_first_kilobyte_of_the_answer_is_kept(receiver):
     receiver.reply_body = b"x" * 5000
     outcome = post(receiver.url, allow_private=True)
     assert outcome.status_code == 200 and outcome.body == "x" * 1024
+
+
+class KeepAliveReceiver:
+    """An HTTP/1.1 receiver on loopback that keeps connections open, as most servers do, and
+    records which connection each request came on. `drop_on_reuse`: a connection's second request
+    is read and the connection closed without an answer (a server that timed it out just then)."""
+
+    def __init__(self, *, reply_body: bytes = b"ok", drop_on_reuse: bool = False):
+        self.reply_body, self.drop_on_reuse = reply_body, drop_on_reuse
+        self.requests: list[int] = []  # the connection number of each request answered
+        self.connections = 0
+        self.closed_by_client = 0
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hooks"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        number, served = self.connections, 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                if served and self.drop_on_reuse:
+                    break
+                served += 1
+                self.requests.append(number)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
+                    % (len(self.reply_body), self.reply_body)
+                )
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            self.closed_by_client += 1
+        finally:
+            writer.close()
+
+
+def post_several(receiver: KeepAliveReceiver, count: int, *, pause: float = 0.0) -> list[sender.Outcome]:
+    async def run():
+        url = await receiver.start()
+        outcomes = []
+        for _ in range(count):
+            outcomes.append(
+                await sender.post(url, b"{}", {}, timeout=5, allow_private=True, require_https=False)
+            )
+            await asyncio.sleep(pause)
+        await asyncio.sleep(0.05)  # the receiver notices closed connections
+        receiver.server.close()
+        return outcomes
+
+    return asyncio.run(run())
+
+
+def test_deliveries_to_one_host_reuse_a_kept_alive_connection():
+    receiver = KeepAliveReceiver()
+    outcomes = post_several(receiver, 5)
+    assert [o.status_code for o in outcomes] == [200] * 5
+    assert receiver.requests == [1] * 5, "one connection for all five"
+
+
+def test_a_kept_connection_the_receiver_dropped_is_replaced_and_the_request_sent_again():
+    receiver = KeepAliveReceiver(drop_on_reuse=True)
+    outcomes = post_several(receiver, 3)
+    assert [o.status_code for o in outcomes] == [200] * 3
+    assert receiver.requests == [1, 2, 3], "each request answered once, on a new connection"
+
+
+def test_a_connection_is_not_kept_past_its_idle_time(monkeypatch):
+    monkeypatch.setattr(sender, "IDLE_KEPT_FOR", 0.1)
+    receiver = KeepAliveReceiver()
+    outcomes = post_several(receiver, 2, pause=0.3)
+    assert [o.status_code for o in outcomes] == [200] * 2
+    assert receiver.requests == [1, 2] and receiver.closed_by_client == 2, "we closed each when idle"
+
+
+def test_a_connection_whose_answer_was_not_read_to_the_end_is_not_reused():
+    receiver = KeepAliveReceiver(reply_body=b"x" * 5000)
+    outcomes = post_several(receiver, 2)
+    assert [o.body for o in outcomes] == ["x" * 1024] * 2
+    assert receiver.requests == [1, 2]
