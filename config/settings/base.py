@@ -261,6 +261,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     # Scheduled jobs (retries) are found by polling: start them within a second of their time.
     "fetch_job_polling_interval": env.float("PARLEY_WORKER_POLL_INTERVAL", default=1.0),
     "update_heartbeat_interval": env.float("PARLEY_WORKER_HEARTBEAT", default=10.0),
+    # A finished job is worth nothing once done (each delivery's log is in the workspace's tables):
+    # deleting it, not marking it, keeps procrastinate_jobs as small as the queue. Failed jobs stay.
+    "delete_jobs": "successful",
 }
 # A worker silent for this long is taken for dead and its jobs run again (webhooks.tasks.retry_stalled_jobs).
 PARLEY_WORKER_STALLED_AFTER = env.float("PARLEY_WORKER_STALLED_AFTER", default=30.0)
