@@ -8,15 +8,17 @@ of another workspace, or an id of another workspace's object, finds nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator, ConfigDict, PlainValidator, StrictBool, WithJsonSchema
 
 from accounts.models import User
 from api import selectors
@@ -154,6 +156,51 @@ def _key_member(request) -> User:
 # --- Objects (the shapes of webhooks/migrations/0002, documented in the README)
 
 
+# --- Input: exactly as documented. Unknown fields, a number for a flag or a time, are refused (422)
+# rather than guessed at; query parameters the API does not know are ignored.
+
+
+# Ids are PostgreSQL bigints: one outside their range is malformed input (422), never sent on.
+ID_MAX = 2**63 - 1
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _rfc3339(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("expected a date-time text such as 2026-12-01T09:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected a date-time text such as 2026-12-01T09:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise ValueError("the date-time needs a time zone: Z or ±hh:mm")
+    return parsed
+
+
+def _whole_number(value: Any) -> int:
+    """A JSON integer: 7 or 7.0, never "7" or true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a whole number")
+    try:
+        if value != int(value):
+            raise ValueError("expected a whole number")
+    except (OverflowError, ValueError):
+        raise ValueError("expected a whole number") from None
+    return int(value)
+
+
+IdIn = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_whole_number)]
+DateTimeIn = Annotated[
+    datetime, PlainValidator(_rfc3339), WithJsonSchema({"type": "string", "format": "date-time"})
+]
+
+PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+OptionalId = Annotated[int | None, Field(ge=1, le=ID_MAX)]
+
+
 class UserOut(Schema):
     id: int
     name: str
@@ -234,13 +281,15 @@ class ConversationFilters(Schema):
     tab: Literal["all", "mine", "unassigned"] = Field(
         "all", description="mine: assigned to the member who made the key."
     )
-    website_id: int | None = None
-    assignee_id: int | None = None
-    label_id: int | None = None
+    website_id: OptionalId = None
+    assignee_id: OptionalId = None
+    label_id: OptionalId = None
     q: str = Field(
         "", max_length=200, description="Full-text search in messages and the contact's name/email."
     )
-    cursor: str | None = None
+    cursor: str | None = Field(
+        None, pattern=r"^[0-9]+\.[0-9]+_[0-9]+$", description="next_cursor of the page before."
+    )
     limit: int = Field(25, ge=1, le=100)
 
 
@@ -277,7 +326,7 @@ def list_conversations(request, filters: Query[ConversationFilters]):
 @api.get(
     "/conversations/{conversation_id}", response={200: ConversationOut, **ERRORS}, tags=["conversations"]
 )
-def get_conversation(request, conversation_id: int):
+def get_conversation(request, conversation_id: PathId):
     return webhook_selectors.documented_object("conversation", _conversation_or_404(conversation_id).pk)
 
 
@@ -285,7 +334,10 @@ def get_conversation(request, conversation_id: int):
     "/conversations/{conversation_id}/messages", response={200: MessagePage, **ERRORS}, tags=["conversations"]
 )
 def list_messages(
-    request, conversation_id: int, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=500)
+    request,
+    conversation_id: PathId,
+    after: int = Query(0, ge=0, le=ID_MAX),
+    limit: int = Query(100, ge=1, le=500),
 ):
     """The thread, oldest first, from after the message id `after`: visitor and agent messages,
     private notes and system events (kind)."""
@@ -299,10 +351,10 @@ def list_messages(
     }
 
 
-class ReplyIn(Schema):
-    body: str = Field(max_length=5000)
-    private: bool = Field(False, description="A private note: agents see it, the visitor does not.")
-    client_id: str | None = Field(
+class ReplyIn(Input):
+    body: str = Field(min_length=1, max_length=inbox_services.MESSAGE_MAX_CHARS)
+    private: StrictBool = Field(False, description="A private note: agents see it, the visitor does not.")
+    client_id: UUID | None = Field(
         None, description="A UUID of yours: sending the same one again stores nothing."
     )
 
@@ -312,7 +364,7 @@ class ReplyIn(Schema):
     response={201: MessageOut, **WRITE_ERRORS},
     tags=["conversations"],
 )
-def post_message(request, conversation_id: int, reply: ReplyIn):
+def post_message(request, conversation_id: PathId, reply: ReplyIn):
     """Reply as the member who made the key (or write a private note); the visitor sees a reply live."""
     author = _key_member(request)
     conversation = _conversation_or_404(conversation_id)
@@ -326,9 +378,9 @@ def post_message(request, conversation_id: int, reply: ReplyIn):
     return Status(201, webhook_selectors.documented_object("message", message.pk))
 
 
-class StatusIn(Schema):
+class StatusIn(Input):
     status: Literal["open", "pending", "snoozed", "resolved"]
-    snoozed_until: datetime | None = Field(None, description="Required with snoozed: when it reopens.")
+    snoozed_until: DateTimeIn | None = Field(None, description="Required with snoozed: when it reopens.")
 
 
 @api.post(
@@ -336,7 +388,7 @@ class StatusIn(Schema):
     response={200: ConversationOut, **WRITE_ERRORS},
     tags=["conversations"],
 )
-def set_status(request, conversation_id: int, change: StatusIn):
+def set_status(request, conversation_id: PathId, change: StatusIn):
     author = _key_member(request)
     conversation = inbox_services.conversation_status_set(
         conversation=_conversation_or_404(conversation_id),
@@ -347,8 +399,8 @@ def set_status(request, conversation_id: int, change: StatusIn):
     return webhook_selectors.documented_object("conversation", conversation.pk)
 
 
-class AssigneeIn(Schema):
-    assignee_id: int | None = Field(description="A member's user id, or null to unassign.")
+class AssigneeIn(Input):
+    assignee_id: IdIn | None = Field(description="A member's user id, or null to unassign.")
 
 
 @api.post(
@@ -356,8 +408,9 @@ class AssigneeIn(Schema):
     response={200: ConversationOut, **WRITE_ERRORS},
     tags=["conversations"],
 )
-def set_assignee(request, conversation_id: int, change: AssigneeIn):
+def set_assignee(request, conversation_id: PathId, change: AssigneeIn):
     author = _key_member(request)
+    conversation = _conversation_or_404(conversation_id)
     assignee = None
     if change.assignee_id is not None:
         membership = Membership.objects.filter(
@@ -366,24 +419,19 @@ def set_assignee(request, conversation_id: int, change: AssigneeIn):
         if membership is None:
             raise ApiError(400, "not_a_member", "assignee_id is not a member of this workspace.")
         assignee = membership.user
-    conversation = inbox_services.conversation_assign(
-        conversation=_conversation_or_404(conversation_id), assignee=assignee, by=author
-    )
+    conversation = inbox_services.conversation_assign(conversation=conversation, assignee=assignee, by=author)
     return webhook_selectors.documented_object("conversation", conversation.pk)
 
 
 @api.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
 def list_contacts(
     request,
-    cursor: str | None = None,
+    cursor: str | None = Query(None, pattern=r"^[0-9]+$", description="next_cursor of the page before."),
     limit: int = Query(25, ge=1, le=100),
     email: str = Query("", max_length=254, description="Only the contact with this email (or external id)."),
 ):
     """Contacts, newest first, a page at a time."""
-    try:
-        before = int(cursor) if cursor else None
-    except ValueError:
-        raise ApiError(422, "invalid_request", "cursor is not one this API gave.") from None
+    before = min(int(cursor), ID_MAX) if cursor else None
     ids = selectors.contact_ids(before=before, limit=limit + 1, query=email.strip())
     more = len(ids) > limit
     ids = ids[:limit]
@@ -394,7 +442,7 @@ def list_contacts(
 
 
 @api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def get_contact(request, contact_id: int):
+def get_contact(request, contact_id: PathId):
     found = webhook_selectors.documented_object("contact", contact_id)
     if found is None:
         raise Http404("No such contact.")
@@ -427,19 +475,19 @@ class EndpointSecretOut(Schema):
     secret: str = Field(description="The new signing secret; the old one also signs for 24 hours.")
 
 
-class EndpointIn(Schema):
+class EndpointIn(Input):
     url: str = Field(max_length=2000)
     description: str = Field("", max_length=200)
     event_types: list[EventTypeName] = Field(min_length=1)
-    include_private_notes: bool = False
+    include_private_notes: StrictBool = False
 
 
-class EndpointPatch(Schema):
+class EndpointPatch(Input):
     url: str | None = Field(None, max_length=2000)
     description: str | None = Field(None, max_length=200)
     event_types: list[EventTypeName] | None = Field(None, min_length=1)
-    include_private_notes: bool | None = None
-    enabled: bool | None = Field(None, description="true sends what waited while it was disabled.")
+    include_private_notes: StrictBool | None = None
+    enabled: StrictBool | None = Field(None, description="true sends what waited while it was disabled.")
 
 
 def _endpoint_or_404(endpoint_id: int) -> Endpoint:
@@ -462,15 +510,15 @@ def create_endpoint(request, body: EndpointIn):
 
 
 @api.get("/webhook-endpoints/{endpoint_id}", response={200: EndpointOut, **ERRORS}, tags=["webhooks"])
-def get_endpoint(request, endpoint_id: int):
+def get_endpoint(request, endpoint_id: PathId):
     return _endpoint_or_404(endpoint_id)
 
 
 @api.patch("/webhook-endpoints/{endpoint_id}", response={200: EndpointOut, **WRITE_ERRORS}, tags=["webhooks"])
-def update_endpoint(request, endpoint_id: int, body: EndpointPatch):
+def update_endpoint(request, endpoint_id: PathId, body: EndpointPatch):
     _write_scope(request)
     endpoint = _endpoint_or_404(endpoint_id)
-    changes = body.dict(exclude_unset=True)
+    changes = body.dict(exclude_none=True)  # absent or null: unchanged
     enabled = changes.pop("enabled", None)
     if changes:
         current = {
@@ -488,7 +536,7 @@ def update_endpoint(request, endpoint_id: int, body: EndpointPatch):
 
 
 @api.delete("/webhook-endpoints/{endpoint_id}", response={204: None, **WRITE_ERRORS}, tags=["webhooks"])
-def delete_endpoint(request, endpoint_id: int):
+def delete_endpoint(request, endpoint_id: PathId):
     _write_scope(request)
     webhook_services.endpoint_delete(endpoint=_endpoint_or_404(endpoint_id))
     return Status(204, None)
@@ -499,6 +547,6 @@ def delete_endpoint(request, endpoint_id: int):
     response={200: EndpointSecretOut, **WRITE_ERRORS},
     tags=["webhooks"],
 )
-def rotate_endpoint_secret(request, endpoint_id: int):
+def rotate_endpoint_secret(request, endpoint_id: PathId):
     _write_scope(request)
     return {"secret": webhook_services.endpoint_secret_rotate(endpoint=_endpoint_or_404(endpoint_id))}

@@ -154,11 +154,13 @@ def _cursor_encode(conversation: Conversation) -> str:
 
 
 def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
+    """The position a cursor names; None (the first page) for anything this code did not write."""
     try:
         stamp, pk = (cursor or "").split("_")
-        return datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
-    except ValueError:
+        position = datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
+    except (ValueError, OverflowError, OSError):  # the last two: a time out of datetime's range
         return None
+    return position if 0 < position[1] < 2**63 else None  # ids are bigints
 
 
 @dataclass(frozen=True)

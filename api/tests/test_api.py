@@ -215,6 +215,64 @@ def test_contacts_and_webhook_endpoints(a, workspace_a):
         assert not Endpoint.objects.exists()
 
 
+def test_input_is_taken_exactly_as_documented_or_refused_with_422(a, workspace_a):
+    """Found by the schemathesis run (tests/e2e/test_api_conformance.py), kept here by name."""
+    (conversation_id,) = conversations(workspace_a, 1)
+
+    def post(path, body):
+        return a.post(
+            f"/api/v1/conversations/{conversation_id}/{path}", body, content_type="application/json"
+        )
+
+    refused = [
+        post("messages", {"body": "Hi", "private": 0}),  # a number for a flag
+        post("messages", {"body": "Hi", "sent_by": "me"}),  # a field the API does not have
+        post("messages", {"body": "Hi", "client_id": "not-a-uuid"}),
+        post("messages", {"body": ""}),
+        post("status", {"status": "snoozed", "snoozed_until": 1767225600}),  # a number for a time
+        post("status", {"status": "snoozed", "snoozed_until": "2027-01-01T09:00:00"}),  # no time zone
+        post("assignee", {"assignee_id": "5"}),
+        post("assignee", {"assignee_id": 0}),
+        a.get("/api/v1/contacts/99999999999999999999999"),  # past bigint: was a 500
+        a.get("/api/v1/contacts", {"cursor": "abc"}),
+    ]
+    assert [r.status_code for r in refused] == [422] * len(refused)
+    assert all(r.json()["error"]["code"] == "invalid_request" for r in refused)
+
+    snoozed = post("status", {"status": "snoozed", "snoozed_until": "2027-01-01T09:00:00Z"})
+    assert snoozed.status_code == 200 and snoozed.json()["snoozed_until"].startswith("2027-01-01T09:00:00")
+    # A cursor this API never wrote, however large, is the first page, never an error.
+    assert a.get("/api/v1/contacts", {"cursor": "9" * 30}).status_code == 200
+    odd = a.get("/api/v1/conversations", {"status": "snoozed", "cursor": "9" * 30 + ".0_" + "9" * 30})
+    assert odd.status_code == 200 and [c["id"] for c in odd.json()["data"]] == [conversation_id]
+    # A missing conversation is 404 whoever the assignee is.
+    assert (
+        a.post(
+            "/api/v1/conversations/987654/assignee", {"assignee_id": 424242}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+
+
+def test_a_patch_leaves_absent_and_null_fields_unchanged(a, workspace_a):
+    created = a.post(
+        "/api/v1/webhook-endpoints",
+        {
+            "url": "https://hooks.example/in",
+            "event_types": ["message.created"],
+            "include_private_notes": True,
+        },
+        content_type="application/json",
+    ).json()
+    patched = a.patch(
+        f"/api/v1/webhook-endpoints/{created['id']}",
+        {"description": "CRM", "include_private_notes": None, "enabled": None},
+        content_type="application/json",
+    )
+    assert patched.status_code == 200
+    assert (patched.json()["description"], patched.json()["include_private_notes"]) == ("CRM", True)
+
+
 def test_the_openapi_document_and_interactive_docs(workspace_a):
     anonymous = Client(HTTP_HOST="alpha.localhost")
     document = anonymous.get("/api/v1/openapi.json").json()
