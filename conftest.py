@@ -98,6 +98,12 @@ def tx_workspaces(transactional_db, workspaces):
     found = ensure_test_workspaces()
     for workspace in (found.alpha, found.beta):
         _truncate_tenant_tables(workspace.schema_name)
+    with connection.cursor() as cursor:
+        # Queued jobs name rows of those tables by ids, which restart at 1: a job an earlier test
+        # left would act on this test's rows (a second delivery of its first event, say). The
+        # queue starts empty, as the tables do; so does the list of workers.
+        cursor.execute("DELETE FROM procrastinate_jobs")
+        cursor.execute("DELETE FROM procrastinate_workers")
     return found
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import random
 import time
 import uuid
@@ -29,8 +28,6 @@ from tenants.context import in_workspace, workspace_statement
 from tenants.models import Membership
 from webhooks import sender, signing
 from webhooks.models import Endpoint
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

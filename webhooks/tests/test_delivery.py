@@ -33,8 +33,6 @@ T = TypeVar("T")
 
 @pytest.fixture
 def schema(tx_workspaces):
-    with connection.cursor() as cursor:  # procrastinate's tables are not Django's to flush
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'webhooks.tasks.deliver'")
     return tx_workspaces.alpha.schema_name
 
 
