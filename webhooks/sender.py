@@ -139,9 +139,8 @@ async def post(
     try:
         scheme, host, port, target = url_check(url, require_https=require_https)
         async with asyncio.timeout(timeout):
-            status_code, kept = await _exchange_kept(
-                scheme, host, port, target, body, headers, allow_private=allow_private
-            )
+            request = _request(scheme, host, port, target, body, headers)
+            status_code, kept = await _exchange_kept(scheme, host, port, request, allow_private=allow_private)
         return outcome(status_code, kept)
     except TargetRefused as exc:
         return outcome(error=f"refused: {exc}")
@@ -218,47 +217,11 @@ class _ClosedBeforeResponse(Exception):
     """A kept connection turned out closed before any of the response arrived."""
 
 
-async def _exchange_kept(
-    scheme: str,
-    host: str,
-    port: int,
-    target: str,
-    body: bytes,
-    headers: dict[str, str],
-    *,
-    allow_private: bool,
-) -> tuple[int, bytes]:
-    """The exchange on a kept connection to the host if there is one (once more on a new connection
-    if the receiver had closed it meanwhile), else on a new one."""
-    key = (scheme, host, port, allow_private)
-    kept = _checkout(key)
-    if kept is not None:
-        try:
-            return await _exchange(key, kept, host, port, target, body, headers, reused=True)
-        except _ClosedBeforeResponse:
-            pass
-    fresh = await _open(scheme, host, port, allow_private=allow_private)
-    return await _exchange(key, fresh, host, port, target, body, headers, reused=False)
-
-
-async def _exchange(
-    key: tuple,
-    conn: _Connection,
-    host: str,
-    port: int,
-    target: str,
-    body: bytes,
-    headers: dict[str, str],
-    *,
-    reused: bool,
-) -> tuple[int, bytes]:
-    """One request and its response on `conn`; the connection is kept for the next request when
-    both sides are done with it cleanly, and closed otherwise (errors, timeouts, a long body)."""
-    http, reader, writer = conn.http, conn.reader, conn.writer
-    keep = False
-    try:
-        default_port = 443 if key[0] == "https" else 80
-        request = h11.Request(
+def _request(scheme: str, host: str, port: int, target: str, body: bytes, headers: dict[str, str]) -> list:
+    """The h11 events of the POST."""
+    default_port = 443 if scheme == "https" else 80
+    return [
+        h11.Request(
             method="POST",
             target=target,
             headers=[
@@ -268,10 +231,37 @@ async def _exchange(
                 ("Content-Length", str(len(body))),
                 *headers.items(),
             ],
-        )
+        ),
+        h11.Data(data=body),
+        h11.EndOfMessage(),
+    ]
+
+
+async def _exchange_kept(
+    scheme: str, host: str, port: int, request: list, *, allow_private: bool
+) -> tuple[int, bytes]:
+    """The exchange on a kept connection to the host if there is one (once more on a new connection
+    if the receiver had closed it meanwhile), else on a new one."""
+    key = (scheme, host, port, allow_private)
+    kept = _checkout(key)
+    if kept is not None:
+        try:
+            return await _exchange(key, kept, request, reused=True)
+        except _ClosedBeforeResponse:
+            pass
+    fresh = await _open(scheme, host, port, allow_private=allow_private)
+    return await _exchange(key, fresh, request, reused=False)
+
+
+async def _exchange(key: tuple, conn: _Connection, request: list, *, reused: bool) -> tuple[int, bytes]:
+    """One request and its response on `conn`; the connection is kept for the next request when
+    both sides are done with it cleanly, and closed otherwise (errors, timeouts, a long body)."""
+    http, reader, writer = conn.http, conn.reader, conn.writer
+    keep = False
+    try:
         status_code, kept = None, bytearray()
         try:
-            writer.write(http.send(request) + http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage()))
+            writer.write(b"".join(http.send(event) for event in request))
             await writer.drain()
             while True:
                 event = http.next_event()
