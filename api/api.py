@@ -153,9 +153,6 @@ def _key_member(request) -> User:
     return membership.user
 
 
-# --- Objects (the shapes of webhooks/migrations/0002, documented in the README)
-
-
 # --- Input: exactly as documented. Unknown fields, a number for a flag or a time, are refused (422)
 # rather than guessed at; query parameters the API does not know are ignored.
 
@@ -199,6 +196,9 @@ DateTimeIn = Annotated[
 
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
 OptionalId = Annotated[int | None, Field(ge=1, le=ID_MAX)]
+
+
+# --- Objects (the shapes of webhooks/migrations/0002, documented in the README)
 
 
 class UserOut(Schema):
