@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import re
@@ -16,7 +15,6 @@ from django.core.validators import EmailValidator
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from psycopg import sql
 
 from accounts.models import User
 from inbox import realtime
@@ -31,7 +29,7 @@ from inbox.models import CannedResponse, Contact, Conversation, InboxSettings, L
 from inbox.origins import origins_parse
 from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
-from tenants.context import workspace_statement
+from tenants.context import schema_statement, workspace_statement
 from tenants.models import SiteKey, Workspace
 from webhooks.services import event_record
 
@@ -231,7 +229,9 @@ def message_client_id_clean(client_id: Any) -> uuid.UUID | None:
 # (inbox/migrations/0002) locks the visitor, skips a client_id already stored, finds or opens the
 # conversation, stores the message and moves the visitor's and the conversation's markers.
 # Services that change a conversation lock its contact first too.
-_VISITOR_WRITE = "SELECT * FROM {}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
+_VISITOR_WRITE = (
+    "SELECT * FROM {schema}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
+)
 
 
 @dataclass(frozen=True)
@@ -239,12 +239,6 @@ class VisitorMessageWritten:
     message: Message
     created: bool  # False: this client_id was stored before; nothing was written or pushed
     push: realtime.Push | None
-
-
-@functools.lru_cache(maxsize=4096)
-def _visitor_write_sql(schema_name: str) -> str:
-    # The schema named in the statement itself: a call on the event loop sets no search_path.
-    return _VISITOR_WRITE.format(sql.Identifier(schema_name).as_string())
 
 
 def _visitor_message_params(contact_id: int, body: Any, client_id: Any) -> dict:
@@ -290,7 +284,7 @@ def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -
     params = _visitor_message_params(contact_id, body, client_id)
     schema_name = realtime.current_schema()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_visitor_write_sql(schema_name), params)
+        cursor.execute(schema_statement(_VISITOR_WRITE, schema_name), params)
         written = _visitor_message_written(schema_name, params, cursor.fetchone())
         if written.push:
             realtime.publish_on_commit(written.push.groups, written.push.event)
@@ -304,7 +298,7 @@ async def message_from_visitor_on_loop(
     round trip to PostgreSQL, no thread hop; pushed after commit to everyone
     but `sender_channel` (the sender gets the message in its ack)."""
     params = _visitor_message_params(contact_id, body, client_id)
-    row = await workspace_statement(_visitor_write_sql(schema_name), params)
+    row = await workspace_statement(schema_statement(_VISITOR_WRITE, schema_name), params)
     written = _visitor_message_written(schema_name, params, row)
     if written.push:
         await realtime.publish_async(

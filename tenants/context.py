@@ -8,6 +8,7 @@ so a schema is never inherited from whatever a shared connection did last.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connection, connections
 from django_tenants.utils import get_public_schema_name
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 P = ParamSpec("P")
@@ -119,6 +121,13 @@ async def _async_pool() -> AsyncConnectionPool:
         )
         await pool.open()
     return pool
+
+
+@functools.lru_cache(maxsize=4096)
+def schema_statement(template: str, schema_name: str) -> str:
+    """`template` with `{schema}` replaced by the quoted schema name: a statement for
+    `workspace_statement`, which sets no search_path, or for a cursor that must not rely on one."""
+    return template.format(schema=sql.Identifier(schema_name).as_string())
 
 
 async def workspace_statement(statement: str, params: dict) -> tuple | None:

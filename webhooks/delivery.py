@@ -11,7 +11,6 @@ one round trip on the event loop: no thread, no ORM, on the path every delivery 
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import time
 import uuid
@@ -21,10 +20,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection
-from psycopg import sql
 
 from tenants import secret_box
-from tenants.context import in_workspace, workspace_statement
+from tenants.context import in_workspace, schema_statement, workspace_statement
 from tenants.models import Membership
 from webhooks import sender, signing
 from webhooks.models import Endpoint
@@ -58,19 +56,13 @@ _REQUEUE = (
 )
 
 
-@functools.lru_cache(maxsize=4096)
-def _statement(template: str, schema_name: str) -> str:
-    # The schema named in the statement itself: a call on the event loop sets no search_path.
-    return template.format(schema=sql.Identifier(schema_name).as_string())
-
-
 async def delivery_claim(
     schema_name: str, delivery_id: int, job_token: int, holder: uuid.UUID
 ) -> Claimed | None:
     """What to send for this job, holding one of the endpoint's slots; None when there is nothing to
     do now (delivered already, an older job, endpoint disabled, or every slot taken: queued again)."""
     row = await workspace_statement(
-        _statement(_CLAIM, schema_name),
+        schema_statement(_CLAIM, schema_name),
         {
             "delivery_id": delivery_id,
             "job_token": job_token,
@@ -94,7 +86,7 @@ async def delivery_claim(
 
 async def lease_release(schema_name: str, claimed: Claimed) -> None:
     await workspace_statement(
-        _statement(_RELEASE, schema_name),
+        schema_statement(_RELEASE, schema_name),
         {"endpoint_id": claimed.endpoint_id, "slot": claimed.slot, "holder": claimed.holder},
     )
 
@@ -103,7 +95,7 @@ async def delivery_requeue(schema_name: str, delivery_id: int, job_token: int) -
     """The endpoint is busy: the same delivery goes back to the queue, due a little later (unless
     this job is stale or the delivery is no longer pending)."""
     await workspace_statement(
-        _statement(_REQUEUE, schema_name),
+        schema_statement(_REQUEUE, schema_name),
         {"delivery_id": delivery_id, "job_token": job_token, "delay": settings.PARLEY_WEBHOOK_BUSY_DELAY},
     )
 
@@ -113,7 +105,7 @@ async def delivery_record(schema_name: str, claimed: Claimed, outcome: sender.Ou
     A 410 disables the endpoint at once; so does failing without a break for
     PARLEY_WEBHOOK_DISABLE_AFTER, and then its owners are emailed. Returns what followed."""
     followed, tell_owners = await workspace_statement(
-        _statement(_RECORD, schema_name),
+        schema_statement(_RECORD, schema_name),
         {
             "delivery_id": claimed.delivery_id,
             "endpoint_id": claimed.endpoint_id,
