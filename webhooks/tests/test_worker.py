@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -90,43 +92,21 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(schema, tx_wo
         assert Attempt.objects.get().status_code == 200
 
 
-def test_a_delivery_whose_record_fails_is_run_again_by_the_queue(schema, tx_workspaces, receiver):
-    """The database refuses to record the attempt (as when it goes away just after the POST): the
-    job fails, the queue runs it again, and the event goes out once more with the same webhook-id."""
-    run_in_workspace(schema, services.endpoint_create, url=receiver.url, event_types=["contact.created"])
-    record = f'"{schema}".webhook_delivery_record'
+@contextmanager
+def record_refused(schema: str) -> Iterator[None]:
+    """While inside, the schema has no webhook_delivery_record function: recording an attempt fails
+    as it would with the database gone. It is back on leaving, whatever happened."""
     signature = (
         "(bigint, bigint, integer, uuid, integer, integer, text, text, double precision[], double precision)"
     )
+    record = f'"{schema}".webhook_delivery_record'
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER FUNCTION {record}{signature} RENAME TO webhook_delivery_record_away")
-    worker = start_worker()
     try:
-        commit_new_contact(schema, tx_workspaces.alpha)
-        receiver.wait_for(1)
-        wait_until(lambda: job_attempts() == 1)  # failed once, queued to run again
-        assert delivery_status(schema) == [("pending", 0)]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'ALTER FUNCTION "{schema}".webhook_delivery_record_away{signature} '
-                "RENAME TO webhook_delivery_record"
-            )
-        wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
+        yield
     finally:
-        stop(worker)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = %s AND p.proname = 'webhook_delivery_record_away'",
-                [schema],
-            )
-            if cursor.fetchone():
-                cursor.execute(
-                    f'ALTER FUNCTION "{schema}".webhook_delivery_record_away{signature} '
-                    "RENAME TO webhook_delivery_record"
-                )
-    assert len(receiver.received) == 2
-    assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
+            cursor.execute(f"ALTER FUNCTION {record}_away{signature} RENAME TO webhook_delivery_record")
 
 
 def job_attempts() -> int | None:
@@ -134,3 +114,21 @@ def job_attempts() -> int | None:
         cursor.execute("SELECT attempts FROM procrastinate_jobs WHERE task_name = 'webhooks.tasks.deliver'")
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def test_a_delivery_whose_record_fails_is_run_again_by_the_queue(schema, tx_workspaces, receiver):
+    """The database refuses to record the attempt (as when it goes away just after the POST): the
+    job fails, the queue runs it again, and the event goes out once more with the same webhook-id."""
+    run_in_workspace(schema, services.endpoint_create, url=receiver.url, event_types=["contact.created"])
+    worker = start_worker()
+    try:
+        with record_refused(schema):
+            commit_new_contact(schema, tx_workspaces.alpha)
+            receiver.wait_for(1)
+            wait_until(lambda: job_attempts() == 1)  # failed once, queued to run again
+            assert delivery_status(schema) == [("pending", 0)]
+        wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
+    finally:
+        stop(worker)
+    assert len(receiver.received) == 2
+    assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
