@@ -178,15 +178,12 @@ def _rfc3339(value: Any) -> datetime:
 
 
 def _whole_number(value: Any) -> int:
-    """A JSON integer: 7 or 7.0, never "7" or true."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a whole number")
-    try:
-        if value != int(value):
-            raise ValueError("expected a whole number")
-    except (OverflowError, ValueError):
-        raise ValueError("expected a whole number") from None
-    return int(value)
+    """A JSON integer: 7 or 7.0, never "7", true, 7.5 or infinity."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError("expected a whole number")
 
 
 IdIn = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_whole_number)]
