@@ -9,10 +9,12 @@ servers in another process) use `tx_workspaces`, which restores the rows and emp
 from __future__ import annotations
 
 import os
+import re
 from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -45,9 +47,10 @@ def ensure_test_workspaces() -> SimpleNamespace:
     """
     found = {}
     for slug, (name, schema, email, display_name, password) in TEST_WORKSPACES.items():
-        owner = User.objects.filter(email=email).first() or User.objects.create_user(
-            email, password, display_name=display_name
-        )
+        owner = User.objects.filter(email=email).first()
+        if owner is None:
+            owner = User.objects.create_user(email, password, display_name=display_name)
+            EmailAddress.objects.create(user=owner, email=email, verified=True, primary=True)
         workspace = Workspace.objects.filter(schema_name=schema).first()
         if workspace is None:
             workspace = Workspace(schema_name=schema, name=name, slug=slug, claimed_at=timezone.now())
@@ -168,3 +171,24 @@ def _clear_rate_limits():
     # allauth keeps rate-limit counters in the (Redis) cache; each test starts with none.
     cache.clear()
     yield
+
+
+def emailed_code(to: str) -> str:
+    """The code in the newest mail to `to` (sign-up, address proof, password reset)."""
+    from django.core import mail
+
+    for message in reversed(mail.outbox):
+        if to in message.to:
+            found = re.search(r"^\s*([A-Z0-9][A-Z0-9-]{4,12}[A-Z0-9])\s*$", message.body, re.MULTILINE)
+            assert found, message.body
+            return found.group(1)
+    raise AssertionError(f"no mail to {to}: {[m.to for m in mail.outbox]}")
+
+
+def password_reset_by_code(client: Client, email: str, password: str):
+    """Reset the password of whoever `email` names, through the code mailed to it; the last answer."""
+    asked = client.post("/accounts/password/reset/", {"email": email})
+    assert asked.status_code == 302
+    confirmed = client.post(asked["Location"], {"code": emailed_code(email)})
+    assert confirmed.status_code == 302, confirmed.content.decode()[:2000]
+    return client.post(confirmed["Location"], {"password1": password, "password2": password})

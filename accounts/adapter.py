@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 
 from tenants import app_settings, services
+from tenants.models import Membership
+
+# Where a logged-in invitee goes back to once they have proven the invited address.
+AFTER_EMAIL_PROOF_SESSION_KEY = "parley_after_email_proof"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -14,7 +22,17 @@ class AccountAdapter(DefaultAccountAdapter):
         return getattr(request, "workspace", None) is None
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # The sign-up request itself knows its workspace; after the emailed code it is the one the
+        # new account owns (sign-up makes exactly one).
         workspace = getattr(request, "new_workspace", None)
+        if workspace is None:
+            owned = (
+                Membership.objects.filter(user=request.user, role=Membership.Role.OWNER)
+                .select_related("workspace")
+                .order_by("-created_at")
+                .first()
+            )
+            workspace = owned.workspace if owned else None
         if workspace is None:
             return super().get_signup_redirect_url(request)
         return handoff_url(request.user, workspace)
@@ -23,6 +41,26 @@ class AccountAdapter(DefaultAccountAdapter):
         if getattr(request, "workspace", None) is None:
             return "/workspaces/"
         return super().get_login_redirect_url(request)
+
+    def get_email_verification_redirect_url(self, email_address) -> str:
+        back = self.request.session.pop(AFTER_EMAIL_PROOF_SESSION_KEY, None)
+        if back and self.request.user.is_authenticated:
+            return back
+        return super().get_email_verification_redirect_url(email_address)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Links in mail come from settings, never from the request's Host header (which anyone can
+        # set): allauth builds its links from the request, so every absolute URL it hands the mail is
+        # moved onto PARLEY_PUBLIC_URL here, the one place every allauth mail passes through.
+        public = urlsplit(settings.PARLEY_PUBLIC_URL)
+        rebased = {
+            name: urlunsplit((public.scheme, public.netloc, *urlsplit(value)[2:]))
+            if isinstance(value, str) and value.startswith(("http://", "https://"))
+            else value
+            for name, value in context.items()
+        }
+        rebased["current_site"] = SimpleNamespace(name="Parley", domain=public.netloc)
+        super().send_mail(template_prefix, email, rebased)
 
 
 def handoff_url(user, workspace) -> str:

@@ -11,7 +11,8 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
         if not email:
             raise ValueError("A user needs an email address")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, signup_email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -33,6 +34,10 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(max_length=80, blank=True)
+    # The address the account was made with. Until it is proven, whoever made the account may not be
+    # its owner: the first proof of it from outside the maker's own session hands the account to the
+    # prover (accounts.services.email_address_proven).
+    signup_email = models.EmailField(blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -2,11 +2,128 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth import update_session_auth_hash
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+
 from accounts.models import User
+from tenants import app_settings
 
 
 def profile_update(*, user: User, display_name: str) -> User:
     """The name visitors and colleagues see (and the avatar's initials)."""
     user.display_name = " ".join(display_name.split())[:80]
     user.save(update_fields=["display_name"])
+    return user
+
+
+def email_address_proven(*, request: HttpRequest | None, email_address: EmailAddress) -> bool:
+    """Someone has just proven they read `email_address`'s mail (a code or a password reset sent there).
+
+    Until the address an account was made with is proven, whoever made the account may not be that
+    address's owner (account pre-hijacking). So when that address is proven from anywhere but the
+    maker's own sign-up or login, which needed the password, the prover gets an account nobody else
+    can still reach. Returns whether the account was taken back that way.
+    """
+    user = User.objects.get(pk=email_address.user_id)
+    # Whoever still had this address unproven on another account never owned it.
+    EmailAddress.objects.filter(email__iexact=email_address.email, verified=False).exclude(
+        user_id=user.pk
+    ).delete()
+    if email_address.email.lower() != (user.signup_email or user.email).lower():
+        return False
+    if request is not None and _in_own_login(request, user):
+        return False
+    account_take_back(user=user, email=email_address.email, keep_session_of=request)
+    return True
+
+
+def _in_own_login(request: HttpRequest, user: User) -> bool:
+    """Whether `request` is this account's own sign-up or login, waiting for its emailed code: the
+    same browser session gave the account's password a moment ago."""
+    from allauth.account.internal.stagekit import unstash_login
+
+    if request.user.is_authenticated:
+        return False
+    login = unstash_login(request, peek=True)
+    return login is not None and login.user is not None and login.user.pk == user.pk
+
+
+def account_take_back(*, user: User, email: str, keep_session_of: HttpRequest | None = None) -> dict:
+    """Leave `user` reachable through `email` alone: other addresses removed, the password cleared
+    (every session with it ends), API keys revoked, pending sign-in links spent, open inbox sockets
+    closed; and tell `email` what was done. Returns what was removed."""
+    from api import services as api_services
+    from tenants.models import Membership, WorkspaceHandoff
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        others = list(
+            EmailAddress.objects.filter(user=user)
+            .exclude(email__iexact=email)
+            .values_list("email", flat=True)
+        )
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=email).delete()
+        EmailAddress.objects.filter(user=user, email__iexact=email).update(primary=True, verified=True)
+        user.email = user.signup_email = email.lower()
+        # A new session hash: Django ends every session made with the old one at its next request.
+        user.set_unusable_password()
+        user.save(update_fields=["email", "signup_email", "password"])
+        WorkspaceHandoff.objects.filter(user=user, used_at__isnull=True).delete()
+        memberships = list(Membership.objects.filter(user=user).select_related("workspace"))
+        keys = sum(
+            api_services.api_keys_revoke_of(
+                workspace=membership.workspace, user_id=user.pk, reason="Its maker's account was taken back."
+            )
+            for membership in memberships
+        )
+        _sessions_end_on_commit(user, [membership.workspace.schema_name for membership in memberships])
+    if keep_session_of is not None and keep_session_of.user.pk == user.pk:
+        update_session_auth_hash(keep_session_of, user)  # the prover stays signed in here
+    removed = {"addresses": others, "api_keys": keys}
+    _send_taken_back_mail(email=email, removed=removed)
+    return removed
+
+
+def _sessions_end_on_commit(user: User, schemas: list[str]) -> None:
+    from inbox import realtime
+
+    realtime.publish_on_commit(
+        [realtime.member_group(schema, user.pk) for schema in schemas], {"type": "session.ended"}
+    )
+
+
+def _send_taken_back_mail(*, email: str, removed: dict) -> None:
+    lines = [
+        "You have just proven that this address is yours, and it is the address your Parley account",
+        "was made with. Because that account may have been made or used by someone else before you,",
+        "it is now reachable through this address alone:",
+        "",
+        "- every session was signed out, and the password was cleared: set yours with",
+        f"  {app_settings.public_url('/accounts/password/reset/')} if you have not just done so;",
+    ]
+    if removed["addresses"]:
+        lines.append("- these other addresses were removed: " + ", ".join(removed["addresses"]) + ";")
+    if removed["api_keys"]:
+        lines.append(f"- {removed['api_keys']} API key(s) made with the account were revoked;")
+    lines += [
+        "",
+        "If you did not expect this: the account was not yours before, and nothing of yours was in it.",
+    ]
+    send_mail(
+        subject="Your Parley account is yours alone now",
+        message="\n".join(lines) + "\n",
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def account_create_with_proven_address(*, email: str, password: str, display_name: str = "") -> User:
+    """An account for someone who has just proven `email` (an invitation link reached them)."""
+    with transaction.atomic():
+        user = User.objects.create_user(email, password, display_name=" ".join(display_name.split())[:80])
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        EmailAddress.objects.filter(email__iexact=user.email, verified=False).exclude(user=user).delete()
     return user

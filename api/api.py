@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, ConfigDict, PlainValidator, StrictBool, Wi
 from accounts.models import User
 from api import selectors
 from api.models import ApiKey
-from api.services import api_key_for
+from api.services import KeyRefused, api_key_acting_member, api_key_for
 from inbox import rate_limits
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
@@ -65,6 +65,11 @@ class ApiKeyAuth(HttpBearer):
             return None
         key = api_key_for(token)
         if key is not None:
+            try:
+                # Every operation, reads too, acts with the maker's rights as they are now.
+                request.api_member = api_key_acting_member(key=key, workspace=request.workspace).user
+            except KeyRefused as exc:
+                raise ApiError(403, exc.code, str(exc)) from None
             _rate_limit(key)
             request.api_key = key
         return key
@@ -145,12 +150,9 @@ def _write_scope(request) -> ApiKey:
 
 
 def _key_member(request) -> User:
-    """Who writes what a key writes: the member who made it, while they are one."""
-    key = _write_scope(request)
-    membership = Membership.objects.filter(workspace=request.workspace, user_id=key.created_by_id).first()
-    if membership is None:
-        raise ApiError(403, "key_owner_left", "The member who made this key has left the workspace.")
-    return membership.user
+    """Who writes what a key writes: the member who made it (checked on every request)."""
+    _write_scope(request)
+    return request.api_member
 
 
 # --- Input: exactly as documented. Unknown fields, a number for a flag or a time, are refused (422)
@@ -269,8 +271,9 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS = {**ERRORS, 400: ErrorOut, 403: ErrorOut}
+# 403 on every operation: a key whose maker left or is no longer an owner or admin is refused.
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS = {**ERRORS, 400: ErrorOut}
 
 
 class ConversationFilters(Schema):

@@ -3,7 +3,10 @@ webhooks.selectors.documented_objects, so the API and the webhooks show one and 
 
 from __future__ import annotations
 
+from accounts.models import User
+from api.models import ApiKey
 from inbox.models import Contact, Message
+from tenants.models import Membership
 
 
 def message_ids(*, conversation_id: int, after: int, limit: int) -> list[int]:
@@ -21,3 +24,23 @@ def contact_ids(*, before: int | None, limit: int, query: str = "") -> list[int]
     if query:
         contacts = contacts.filter(email__iexact=query) | contacts.filter(external_id=query)
     return list(contacts.order_by("-id").values_list("id", flat=True)[:limit])
+
+
+def keys_with_makers(*, workspace) -> list[ApiKey]:
+    """The workspace's keys, newest first, each with `maker` (a user or None) and `maker_membership`
+    (None once they left), so the page can say which keys their maker's role suspends."""
+    keys = list(ApiKey.objects.all())
+    memberships = {
+        m.user_id: m
+        for m in Membership.objects.filter(
+            workspace=workspace, user_id__in={key.created_by_id for key in keys}
+        ).select_related("user")
+    }
+    users = User.objects.in_bulk({key.created_by_id for key in keys})
+    for key in keys:
+        key.maker = users.get(key.created_by_id)
+        key.maker_membership = memberships.get(key.created_by_id)
+        key.suspended = key.revoked_at is None and (
+            key.maker_membership is None or not key.maker_membership.can_manage_workspace
+        )
+    return keys

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from api.models import ApiKey
+from tenants.models import Membership
 
 KEY_PREFIX = "sk_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -38,10 +39,50 @@ def api_key_create(*, name: str, scope: str, by: User) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> None:
+def api_key_revoke(*, key: ApiKey, reason: str = "") -> None:
+    """Refuse the key from now on."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        key.revoked_reason = reason
+        key.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+def api_keys_revoke_of(*, workspace, user_id: int, reason: str) -> int:
+    """Revoke every live key `user_id` made in `workspace` (they left it); returns how many."""
+    from tenants.context import workspace_schema
+
+    with workspace_schema(workspace.schema_name):
+        return ApiKey.objects.filter(created_by_id=user_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason=reason
+        )
+
+
+class KeyRefused(Exception):
+    """A live key whose maker cannot act now; the message says why, for the API's 403."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def api_key_acting_member(*, key: ApiKey, workspace) -> Membership:
+    """Who acts with `key`: the member who made it, with their rights as they are now. Keys are an
+    owner's or admin's tool, so a maker demoted to agent suspends them, and one who left (or whose
+    account is closed) stops them."""
+    membership = (
+        Membership.objects.filter(workspace=workspace, user_id=key.created_by_id, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise KeyRefused("key_owner_left", "The member who made this key has left the workspace.")
+    if not membership.can_manage_workspace:
+        raise KeyRefused(
+            "key_suspended",
+            f"The member who made this key is now {membership.get_role_display().lower()}: "
+            "keys act with their maker's rights, and need an owner or admin.",
+        )
+    return membership
 
 
 def api_key_for(raw: str) -> ApiKey | None:

@@ -7,8 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
-from api import services
+from api import selectors, services
 from api.models import ApiKey
 from tenants.permissions import managers_only
 
@@ -29,10 +28,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             request.session[_KEY_SESSION_KEY] = raw
             messages.success(request, "API key made. Copy it now: it is shown only once.")
             return redirect("api_keys")
-    keys = list(ApiKey.objects.all())
-    makers = User.objects.in_bulk({key.created_by_id for key in keys})
-    for key in keys:
-        key.maker = makers.get(key.created_by_id)
+    keys = selectors.keys_with_makers(workspace=request.workspace)
     return render(
         request,
         "api/keys.html",
@@ -51,6 +47,6 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @managers_only
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=key_id)
-    services.api_key_revoke(key=key)
+    services.api_key_revoke(key=key, reason=f"Revoked by {request.user.name}.")
     messages.success(request, f"“{key.name}” revoked: requests with it are refused from now on.")
     return redirect("api_keys")

@@ -195,6 +195,12 @@ class InboxConsumer(LoopConsumer):
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)
 
+    async def session_ended(self, event: dict) -> None:
+        # The account was taken back by the owner of its address (accounts.services): every session
+        # made before that ends, open sockets included.
+        await self.send_json({"type": "refused", "message": "You were signed out. Log in again."})
+        await self.close(code=NOT_ALLOWED)
+
 
 def _render_presence(*, workspace, user, online: set[int], away: set[int]) -> str:
     members = tenant_selectors.members_of_workspace(workspace=workspace)

@@ -24,3 +24,7 @@ class LastOwner(WorkspaceError):
 
 class InvitationInvalid(WorkspaceError):
     """Expired, used, revoked or unknown."""
+
+
+class InvitationAddressUnproven(WorkspaceError):
+    """The account accepting has not proven the invited address."""

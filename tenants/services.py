@@ -17,6 +17,7 @@ from accounts.models import User
 from tenants import app_settings
 from tenants.exceptions import (
     HandoffInvalid,
+    InvitationAddressUnproven,
     InvitationInvalid,
     LastOwner,
     WorkspaceError,
@@ -205,26 +206,43 @@ def handoff_redeem(*, raw_token: str, workspace: Workspace) -> User:
         return handoff.user
 
 
+def _lock_team(workspace: Workspace) -> None:
+    """Serialise changes to a workspace's owners: every path that can take an owner away locks the
+    workspace row first, so two owners demoting or removing each other at once cannot leave none."""
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).values_list("pk", flat=True).get()
+
+
+def _other_owner_exists(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(workspace_id=membership.workspace_id, role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
 def membership_remove(*, membership: Membership, by: User) -> None:
-    """Take someone out of a workspace: their open conversations become unassigned and every inbox
-    they have open on it closes."""
+    """Take someone out of a workspace: their open conversations become unassigned, the API keys they
+    made are revoked, and every inbox they have open on it closes."""
+    from api import services as api_services
     from inbox import realtime
     from inbox import services as inbox_services
     from tenants.context import workspace_schema
 
     workspace = membership.workspace
-    if (
-        membership.role == Membership.Role.OWNER
-        and not Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER)
-        .exclude(pk=membership.pk)
-        .exists()
-    ):
-        raise LastOwner("A workspace needs an owner: make someone else owner first.")
     with transaction.atomic():
+        _lock_team(workspace)
+        membership = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+        if membership is None:
+            return  # already gone
+        if membership.role == Membership.Role.OWNER and not _other_owner_exists(membership):
+            raise LastOwner("A workspace needs an owner: make someone else owner first.")
         user_id = membership.user_id
         membership.delete()
         with workspace_schema(workspace.schema_name):
             inbox_services.conversations_unassign_member(user_id=user_id, by=by)
+        api_services.api_keys_revoke_of(
+            workspace=workspace, user_id=user_id, reason=f"{membership.user.name} left the workspace."
+        )
         realtime.publish_on_commit(
             [realtime.member_group(workspace.schema_name, user_id)], {"type": "membership.revoked"}
         )
@@ -282,9 +300,16 @@ def invitation_for_token(*, raw_token: str, workspace: Workspace) -> Invitation:
 
 
 def invitation_accept(*, raw_token: str, workspace: Workspace, user: User) -> Membership:
-    """Spend an invitation: `user` joins the workspace with its role (once, before it expires)."""
+    """Spend an invitation: `user` joins the workspace with its role (once, before it expires), if
+    they have proven the invited address: holding the link, or the address unproven, is not enough."""
+    from accounts.selectors import address_is_proven
+
     with transaction.atomic():
         invitation = invitation_for_token(raw_token=raw_token, workspace=workspace)
+        if not address_is_proven(user=user, email=invitation.email):
+            raise InvitationAddressUnproven(
+                f"This invitation is for {invitation.email}: prove that address is yours to accept it."
+            )
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.accepted_at is not None:  # a concurrent accept won
             raise InvitationInvalid("This invitation was already used.")
@@ -303,16 +328,23 @@ def invitation_revoke(*, invitation: Invitation) -> None:
 
 def membership_role_set(*, membership: Membership, role: str, by: Membership) -> Membership:
     """Change someone's role. Owners may do anything; admins only between admin and agent, and never
-    to an owner. A workspace keeps at least one owner."""
+    to an owner. A workspace keeps at least one owner. Both roles are read under the team's lock, as
+    they are now. API keys follow their maker's role (api.services.api_key_acting_member)."""
     if role not in Membership.Role.values:
         raise WorkspaceRoleRequired("Unknown role.")
-    if not by.can_manage_workspace:
-        raise WorkspaceRoleRequired("Only owners and admins can change roles.")
-    if by.role != Membership.Role.OWNER and Membership.Role.OWNER in (role, membership.role):
-        raise WorkspaceRoleRequired("Only an owner can make or unmake an owner.")
     with transaction.atomic():
-        owners = Membership.objects.select_for_update().filter(workspace=membership.workspace, role="owner")
-        if membership.role == Membership.Role.OWNER and role != membership.role and owners.count() <= 1:
+        _lock_team(membership.workspace)
+        by = Membership.objects.filter(pk=by.pk).first()
+        membership = Membership.objects.select_related("user", "workspace").get(pk=membership.pk)
+        if by is None or not by.can_manage_workspace:
+            raise WorkspaceRoleRequired("Only owners and admins can change roles.")
+        if by.role != Membership.Role.OWNER and Membership.Role.OWNER in (role, membership.role):
+            raise WorkspaceRoleRequired("Only an owner can make or unmake an owner.")
+        if (
+            membership.role == Membership.Role.OWNER
+            and role != membership.role
+            and not _other_owner_exists(membership)
+        ):
             raise LastOwner("A workspace needs an owner: make someone else owner first.")
         membership.role = role
         membership.save(update_fields=["role"])

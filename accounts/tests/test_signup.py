@@ -10,9 +10,9 @@ from django.core import mail
 from django.db import connection
 
 from accounts.models import User
-from conftest import host_client
+from conftest import emailed_code, host_client
 from tenants import selectors, services
-from tenants.models import Domain, Membership, Workspace
+from tenants.models import Domain, Membership, Workspace, WorkspaceHandoff
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,11 @@ def test_signup_claims_a_spare_schema_and_lands_logged_in_on_the_new_host(client
 
     response = _signup(client)
 
+    # Nothing opens before the emailed code is entered, in this same browser session.
+    assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
+    assert not WorkspaceHandoff.objects.exists()
+    response = client.post(response["Location"], {"code": emailed_code("founder@acme.example")})
+
     assert response.status_code == 302
     workspace = Workspace.objects.get(slug="acme")
     assert workspace.schema_name == spare.schema_name  # the ready spare was handed out
@@ -84,12 +89,25 @@ def test_signup_with_an_empty_pool_creates_the_schema_on_the_spot(client):
     assert selectors.spare_count() == 0
 
 
-def test_signup_sends_a_verification_email(client):
+def test_signup_waits_for_the_emailed_code_and_only_this_session_can_give_it(client):
     _signup(client, workspace_slug="mailer", email="mailer@example.com")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["mailer@example.com"]
-    assert "/accounts/confirm-email/" in mail.outbox[0].body
+    assert mail.outbox[0].subject.startswith("[Parley] ")
+    code = emailed_code("mailer@example.com")
     assert not EmailAddress.objects.get(email="mailer@example.com").verified
+    # The workspace exists but nobody can use it: the password alone does not log in.
+    other = host_client("localhost")
+    other.post("/accounts/login/", {"login": "mailer@example.com", "password": "correct-horse-battery-9"})
+    assert other.get("/workspaces/").status_code == 302
+    # Whoever reads the mailbox but is not in the sign-up's session cannot use its code.
+    stranger = host_client("localhost")
+    stranger.post("/accounts/confirm-email/", {"code": code})
+    assert not EmailAddress.objects.get(email="mailer@example.com").verified
+    # The sign-up's own session can; the password set there still works afterwards.
+    assert client.post("/accounts/confirm-email/", {"code": code}).status_code == 302
+    assert EmailAddress.objects.get(email="mailer@example.com").verified
+    assert User.objects.get(email="mailer@example.com").check_password("correct-horse-battery-9")
 
 
 def test_slug_is_made_from_the_name_when_left_empty(client):
@@ -140,11 +158,15 @@ def test_signup_refuses_a_weak_password(client, password, message):
     assert not Workspace.objects.filter(slug="weakling").exists()
 
 
-def test_signup_refuses_an_email_already_registered(client, owner_a):
+def test_signup_with_a_registered_email_looks_the_same_and_tells_its_owner(client, owner_a):
+    fresh = _signup(host_client("localhost"), email="fresh@example.com", workspace_slug="fresh")
     response = _signup(client, email=owner_a.email.upper(), workspace_slug="dupe")
-    assert response.status_code == 200
-    assert "A user is already registered with this email address." in response.content.decode()
+    # The same answer as for a new address: sign-up does not reveal who is registered.
+    assert response.status_code == fresh.status_code == 302
+    assert response["Location"] == fresh["Location"]
     assert not Workspace.objects.filter(slug="dupe").exists()
+    assert mail.outbox[-1].to == [owner_a.email] and "already" in mail.outbox[-1].body
+    assert "/accounts/password/reset/" in mail.outbox[-1].body
 
 
 def test_signup_is_only_on_the_public_host(client_a):

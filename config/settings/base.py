@@ -212,14 +212,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.WorkspaceSignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.forms.WorkspaceSignupForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-# Sign-up lands in the new workspace at once; the address is confirmed by a link sent meanwhile.
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+# An address counts as someone's only once they have proven it, so nobody can sign up as someone
+# else and wait for them (account pre-hijacking; README "Security"). Sign-up asks for the emailed
+# code before anything, the new workspace included, can be used. Codes, not links: a code works only
+# in the browser session that asked for it, so a stranger holding a mailbox's code cannot finish a
+# sign-up or a reset there, and a reset tells which address was proven (accounts.services).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Sign-up and password reset answer alike whether or not an address is registered (the owner of a
+# registered address is emailed instead).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Parley] "  # not the request's Host
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None

@@ -7,6 +7,8 @@ runs them after the other tests; they make their own workspaces instead of the s
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
+MAILBOX = ARTIFACTS / "mail"
 
 
 def _free_port() -> int:
@@ -52,6 +55,19 @@ class LiveServer:
     def workspace_url(self, slug: str, path: str = "/") -> str:
         return f"http://{slug}.localhost:{self.port}{path}"
 
+    def emailed_code(self, to: str, timeout: float = 10) -> str:
+        """The code in the newest mail the server sent to `to`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for path in sorted(MAILBOX.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
+                for message in reversed(path.read_text().split("\n" + "-" * 79 + "\n")):
+                    if f"To: {to}" in message:
+                        found = re.search(r"^\s*([A-Z0-9][A-Z0-9-]{4,12}[A-Z0-9])\s*$", message, re.MULTILINE)
+                        if found:
+                            return found.group(1)
+            time.sleep(0.1)
+        raise AssertionError(f"no code mailed to {to} in {MAILBOX}")
+
 
 @pytest.fixture(scope="session")
 def live_server_asgi(django_db_setup):
@@ -61,7 +77,10 @@ def live_server_asgi(django_db_setup):
     process must relax for Playwright (see `browser`).
     """
     port = _free_port()
-    env = subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}")
+    # The server's mail goes to files, read by `LiveServer.emailed_code` (a real Django mail backend).
+    shutil.rmtree(MAILBOX, ignore_errors=True)
+    MAILBOX.mkdir(parents=True)
+    env = subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}", EMAIL_URL=f"filemail:///{MAILBOX}")
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "live-server.log", "w")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(

@@ -33,6 +33,12 @@ def test_sign_up_lands_in_the_new_workspace_and_owner_can_rename_it(live_server_
     page.get_by_label("Password").fill("a-long-enough-passphrase-4")
     page.get_by_label("Password").press("Enter")
 
+    # Nothing opens before the code emailed to the address is entered here.
+    expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    screenshot(page, "public-signup-code")
+    page.get_by_label("Code").fill(live_server_asgi.emailed_code("owner@harbor.example"))
+    page.get_by_label("Code").press("Enter")
+
     expect(page).to_have_url(live_server_asgi.workspace_url("harbor", "/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Coffee")
     expect(page.get_by_text("owner@harbor.example").first).to_be_visible()
@@ -54,12 +60,15 @@ def test_sign_up_lands_in_the_new_workspace_and_owner_can_rename_it(live_server_
 
 
 def test_a_stranger_in_another_browser_is_sent_to_login_then_refused(live_server_asgi, browser, page):
+    from allauth.account.models import EmailAddress
+
     from accounts.models import User
     from tenants import services
 
     owner = User.objects.create_user("own@example.com", "owner-password-123")
     services.workspace_create(owner=owner, name="Private Co", slug="private")
-    User.objects.create_user("stranger@example.com", "stranger-password-123")
+    stranger = User.objects.create_user("stranger@example.com", "stranger-password-123")
+    EmailAddress.objects.create(user=stranger, email=stranger.email, verified=True, primary=True)
 
     page.goto(live_server_asgi.workspace_url("private", "/settings/"))
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/settings/$"))

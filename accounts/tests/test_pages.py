@@ -1,0 +1,65 @@
+"""Every account page (allauth's) answers on both kinds of host, for anonymous people, members and
+signed-in strangers, with a page and never a 500."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from conftest import host_client
+from tenants import services
+from tenants.models import Invitation, Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def account_paths() -> list[str]:
+    """The path of every account page that takes no argument, as the public URL conf lists them."""
+    found = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and not pattern.pattern.regex.groups:
+                found.append("/" + prefix + str(pattern.pattern).lstrip("^").rstrip("$"))
+
+    walk(get_resolver("config.urls_public").url_patterns, "")
+    return sorted(path for path in set(found) if path.startswith("/accounts/"))
+
+
+def test_the_walk_finds_the_account_pages():
+    paths = account_paths()
+    assert {"/accounts/login/", "/accounts/signup/", "/accounts/email/", "/accounts/password/reset/"} <= set(
+        paths
+    )
+
+
+@pytest.mark.parametrize("host", ["localhost", "alpha.localhost"])
+@pytest.mark.parametrize("who", ["anonymous", "member", "stranger"])
+def test_every_account_page_answers_on_every_host(host, who, owner_a, owner_b):
+    user = {"anonymous": None, "member": owner_a, "stranger": owner_b}[who]
+    client = host_client(host, user)
+    for path in account_paths():
+        response = client.get(path)
+        assert response.status_code < 500, (host, who, path, response.status_code)
+        if response.status_code == 200:
+            assert "<html" in response.content.decode()
+
+
+@pytest.mark.parametrize("state", ["used", "withdrawn", "expired"])
+def test_a_spent_invitation_link_tells_a_signed_in_stranger_clearly(state, workspace_a, owner_a, owner_b):
+    owner = Membership.objects.get(workspace=workspace_a, user=owner_a)
+    _invitation, token = services.invitation_create(
+        workspace=workspace_a, email="someone@example.com", role="agent", by=owner
+    )
+    field = {"used": "accepted_at", "withdrawn": "revoked_at", "expired": "expires_at"}[state]
+    when = timezone.now() - timedelta(seconds=1)
+    Invitation.objects.filter(email="someone@example.com").update(**{field: when})
+    response = host_client("alpha.localhost", owner_b).get(f"/invite/{token}/")
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "Invitation unavailable" in page and "http://localhost:8000/workspaces/" in page
