@@ -234,6 +234,11 @@ def membership_remove(*, membership: Membership, by: User) -> None:
         membership = Membership.objects.select_related("user").filter(pk=membership.pk).first()
         if membership is None:
             return  # already gone
+        remover = Membership.objects.filter(workspace=workspace, user=by).first()
+        if remover is None or not remover.can_manage_workspace:
+            raise WorkspaceRoleRequired("Only owners and admins can remove people.")
+        if membership.role == Membership.Role.OWNER and remover.role != Membership.Role.OWNER:
+            raise WorkspaceRoleRequired("Only an owner can remove an owner.")
         if membership.role == Membership.Role.OWNER and not _other_owner_exists(membership):
             raise LastOwner("A workspace needs an owner: make someone else owner first.")
         user_id = membership.user_id

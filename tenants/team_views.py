@@ -74,9 +74,6 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
 @managers_only
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _member_or_404(request, membership_id)
-    if membership.role == Membership.Role.OWNER and request.membership.role != Membership.Role.OWNER:
-        messages.error(request, "Only an owner can remove an owner.")
-        return redirect("team")
     try:
         services.membership_remove(membership=membership, by=request.user)
     except WorkspaceError as exc:

@@ -123,3 +123,20 @@ def test_removing_a_member_from_the_team_page(client_a, workspace_a, owner_b):
     assert client_a.post(f"/settings/team/{agent.pk}/remove/").status_code == 302
     assert not Membership.objects.filter(pk=agent.pk).exists()
     assert host_client("alpha.localhost", owner_b).get("/inbox/").status_code == 404
+
+
+def test_removal_checks_the_removers_rights_as_they_are_now(workspace_a, owner_a, owner_b):
+    member = Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.ADMIN)
+    owner = _owner_membership(workspace_a)
+    with pytest.raises(WorkspaceRoleRequired, match="Only an owner can remove an owner"):
+        services.membership_remove(membership=owner, by=owner_b)
+    member.role = Membership.Role.AGENT
+    member.save()
+    third = Membership.objects.create(
+        user=User.objects.create_user("third@example.com", "pw-123456789"), workspace=workspace_a
+    )
+    with pytest.raises(WorkspaceRoleRequired, match="Only owners and admins"):
+        services.membership_remove(membership=third, by=owner_b)
+    assert Membership.objects.filter(pk=third.pk).exists()
+    services.membership_remove(membership=third, by=owner_a)
+    assert not Membership.objects.filter(pk=third.pk).exists()

@@ -10,7 +10,7 @@ from django.db import connection
 
 from accounts.models import User
 from tenants import services
-from tenants.exceptions import LastOwner
+from tenants.exceptions import LastOwner, WorkspaceRoleRequired
 from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,4 +69,6 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(tx_workspaces, r
         lambda: services.membership_remove(membership=first, by=second.user),
     )
     assert Membership.objects.filter(workspace=tx_workspaces.alpha, role=Membership.Role.OWNER).count() == 1
-    assert sum(isinstance(o, LastOwner) for o in outcomes) == 1
+    # The second to get the lock finds either itself the last owner, or itself no longer a member.
+    assert outcomes.count(None) == 1
+    assert any(isinstance(o, LastOwner | WorkspaceRoleRequired) for o in outcomes)
