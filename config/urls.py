@@ -5,6 +5,7 @@ from django.urls import include, path
 from accounts import views as account_views
 from api import views as api_key_views
 from api.api import api
+from config import csp
 from inbox import inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
@@ -91,4 +92,5 @@ urlpatterns = [
     path("settings/api-keys/<int:key_id>/revoke/", api_key_views.api_key_revoke, name="api_key_revoke"),
     path("api/v1/", api.urls),
     path("accounts/", include("accounts.urls")),
+    path("csp-report/", csp.report, name="csp_report"),
 ]

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from config import csp
 from inbox import widget_script
 from tenants import views as tenant_views
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("workspaces/<slug:slug>/open/", tenant_views.workspace_open, name="workspace_open"),
     path("widget.js", widget_script.widget_js, name="widget_js"),
     path("widget.<str:version>.js", widget_script.widget_js_pinned, name="widget_js_pinned"),
+    path("csp-report/", csp.report, name="csp_report"),
 ]

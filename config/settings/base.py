@@ -97,6 +97,7 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls"
 
 MIDDLEWARE = [
+    "config.csp.ContentSecurityPolicyMiddleware",  # first: every response gets the policy, even an early 404
     "tenants.middleware.WorkspaceRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "config.csp.nonce",
             ],
         },
     }
