@@ -75,6 +75,10 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.csp_nonce = secrets.token_urlsafe(18)
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code in (404, 500):
+            # Django's technical 404 and 500 pages (DEBUG only) have inline scripts and styles and no
+            # way to take a nonce in 5.2: under the policy the traceback would be unreadable.
+            return response
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy(request, request.csp_nonce)
             if request.is_secure():

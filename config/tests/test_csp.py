@@ -190,3 +190,22 @@ def test_colors_reach_the_page_s_style_only_when_well_formed():
         '<style nonce="abc">.label-chip[data-color="#16a34a"]{--label:#16a34a}'
         '.swatch[data-color="#16a34a"]{--swatch:#16a34a}</style>'
     )
+
+
+def test_the_csrf_failure_page_is_ours_with_nothing_inline(client_a):
+    client_a.handler.enforce_csrf_checks = True
+    response = client_a.post("/settings/", {"name": "x"})
+    assert response.status_code == 403
+    assert "<style" not in response.content.decode()
+    assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
+    assert "Go back, reload the page" in response.content.decode()
+
+
+def test_django_s_debug_pages_are_left_without_the_policy(client_a, settings):
+    """They carry inline scripts and styles with no nonce: under the policy a traceback is unreadable."""
+    settings.DEBUG = True
+    response = client_a.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Content-Security-Policy" not in response
+    settings.DEBUG = False
+    assert "Content-Security-Policy" in client_a.get("/no-such-page/")
