@@ -192,6 +192,9 @@ def test_every_kind_of_page_runs_under_the_policy_without_a_violation(
     visitor.get_by_label("Email").fill("owner@policy.example")
     visitor.get_by_label("Password").fill("a-long-enough-passphrase-5")
     visitor.get_by_role("button", name="Sign Up").click()
+    # The code page, then the POST of the code that hands over to the new host.
+    visitor.get_by_label("Code").fill(live_server_asgi.emailed_code("owner@policy.example"))
+    visitor.get_by_role("button", name="Confirm").click()
     expect(visitor).to_have_url(live_server_asgi.workspace_url("policy", "/"))
     assert User.objects.filter(email="owner@policy.example").exists()
 
