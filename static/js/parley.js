@@ -17,3 +17,20 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !confirm(message)) event.preventDefault();
 });
+
+// Label chips and website swatches inserted after the page loaded (htmx swaps, inbox pushes) may
+// carry a colour the page's nonce'd <style> (color_style) does not list: give it to them through
+// the CSSOM, which the Content-Security-Policy allows where a style attribute would be refused.
+const COLOR = /^#[0-9a-fA-F]{6}$/;
+function paintColor(el) {
+  if (COLOR.test(el.dataset.color ?? "")) el.style.setProperty(el.classList.contains("swatch") ? "--swatch" : "--label", el.dataset.color);
+}
+new MutationObserver((records) => {
+  for (const record of records) {
+    for (const node of record.addedNodes) {
+      if (node.nodeType !== Node.ELEMENT_NODE) continue;
+      paintColor(node);
+      node.querySelectorAll("[data-color]").forEach(paintColor);
+    }
+  }
+}).observe(document.documentElement, { childList: true, subtree: true });

@@ -153,6 +153,20 @@ def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser
     expect(ana.locator(f"#conversation-row-{conversation_id} .label-chip")).to_have_text("Billing")
     screenshot(ana, "inbox-canned-and-labels")
 
+    # A label made after the page loaded arrives by push, in its own colour (not the default grey).
+    def label_from_elsewhere():
+        from inbox.models import Conversation
+
+        urgent = services.label_create(name="Urgent", color="#dc2626")
+        services.conversation_label_set(
+            conversation=Conversation.objects.get(pk=conversation_id), label=urgent, on=True,
+            by=tx_workspaces.owner_a,
+        )  # fmt: skip
+
+    off_the_browser_thread(run_in_workspace, schema, label_from_elsewhere)
+    urgent_chip = ana.locator(f"#conversation-row-{conversation_id} .label-chip", has_text="Urgent")
+    expect(urgent_chip).to_have_css("--label", "#dc2626")
+
     # On a phone, the list and the conversation are separate screens.
     ana.set_viewport_size({"width": 390, "height": 844})
     expect(ana.locator(".inbox-list")).to_be_hidden()
