@@ -67,7 +67,7 @@ def start_uvicorn(app: str, port: int, env: dict | None = None, log: Path | None
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--lifespan", "off", "--log-level", "warning",
+         "--no-proxy-headers", "--no-access-log", "--lifespan", "off", "--log-level", "warning",
          "--ws-per-message-deflate", "false"],
         cwd=PROJECT_DIR, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -6,14 +6,16 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.urls import re_path
 
 django_asgi_app = get_asgi_application()
 
+from config.edge import EdgeMiddleware  # noqa: E402
 from inbox.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+routes = ProtocolTypeRouter(
     {
         # The widget's long-poll endpoints bypass Django's synchronous middleware (see
         # inbox/widget_http.py); every other request is Django's.
@@ -23,6 +25,8 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+# Outermost: every request and socket below sees the client address it decides.
+application = EdgeMiddleware(routes, trusted_proxies=settings.PARLEY_TRUSTED_PROXIES)
 
 # Everything imported so far lives as long as the process: move it out of the garbage collector's
 # sight, so its full collections (tens of ms with Django loaded, stalling every socket of the

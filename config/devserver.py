@@ -52,7 +52,8 @@ def main() -> int:
     children = [
         subprocess.Popen(
             [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--no-access-log", "--ws-max-size", "65536", "--ws-per-message-deflate", "false"],
+             "--no-proxy-headers", "--no-access-log", "--ws-max-size", "65536",
+             "--ws-per-message-deflate", "false"],
             cwd=embedded_services.PROJECT_DIR,
         ),
         subprocess.Popen([*MANAGE, "procrastinate", "worker"], cwd=embedded_services.PROJECT_DIR),

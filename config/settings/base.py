@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_services
+from config.edge import trusted_networks
 
 BASE_DIR = embedded_services.PROJECT_DIR
 env = environ.Env()
@@ -24,6 +25,14 @@ PARLEY_BASE_DOMAIN = (_public.hostname or "localhost").lower()
 PARLEY_URL_SCHEME = _public.scheme
 PARLEY_URL_PORT_SUFFIX = f":{_public.port}" if _public.port else ""
 ALLOWED_HOSTS = [PARLEY_BASE_DOMAIN, f".{PARLEY_BASE_DOMAIN}"]
+
+# Our own reverse proxies (addresses or CIDR blocks): X-Forwarded-For names the client only when it
+# comes from one of them (config/edge.py). Empty: nothing is trusted, the peer is the client.
+PARLEY_TRUSTED_PROXIES = [e.strip() for e in env.list("PARLEY_TRUSTED_PROXIES", default=[]) if e.strip()]
+try:
+    trusted_networks(PARLEY_TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"PARLEY_TRUSTED_PROXIES: {exc}") from None
 
 # Fernet keys that encrypt secrets we must read back; empty: one derived from SECRET_KEY.
 PARLEY_SECRET_BOX_KEYS = env.list("PARLEY_SECRET_BOX_KEYS", default=[])

@@ -49,3 +49,15 @@ def test_production_refuses_plain_http():
     result = _manage("check", **(PRODUCTION_ENV | {"PARLEY_PUBLIC_URL": "http://parley.example.com"}))
     assert result.returncode != 0
     assert "must be an https:// URL in production" in result.stderr
+
+
+def test_a_trusted_proxy_that_is_no_address_stops_the_start():
+    result = _manage("check", **(PRODUCTION_ENV | {"PARLEY_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}))
+    assert result.returncode != 0
+    assert "PARLEY_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network" in result.stderr
+
+
+def test_production_accepts_its_proxies():
+    proxies = {"PARLEY_TRUSTED_PROXIES": "10.0.0.0/8,fd00::/8,192.0.2.7"}
+    result = _manage("check", **(PRODUCTION_ENV | proxies))
+    assert result.returncode == 0, result.stderr

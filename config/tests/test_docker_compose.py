@@ -72,3 +72,17 @@ def test_env_example_documents_only_variables_that_are_read():
         re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (PROJECT_DIR / ".env.example").read_text(), re.M)
     )
     assert documented and documented <= read, documented - read
+
+
+def test_forwarded_headers_are_read_by_our_middleware_alone():
+    # uvicorn's own proxy headers trust 127.0.0.1 by default, or "*" if told: either would let a
+    # client name its own address. config/edge.py reads them, from PARLEY_TRUSTED_PROXIES only.
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text()
+    assert "--no-proxy-headers" in dockerfile
+    assert "--proxy-headers" not in dockerfile.replace("--no-proxy-headers", "")
+    assert "forwarded-allow-ips" not in dockerfile and "FORWARDED_ALLOW_IPS" not in dockerfile
+    assert "--no-proxy-headers" in SERVICES["web"]["command"]
+    assert "forwarded-allow-ips" not in " ".join(SERVICES["web"]["command"])
+    # No proxy in front of web here: nothing is trusted.
+    for name in ("web", "worker", "migrate"):
+        assert SERVICES[name]["environment"]["PARLEY_TRUSTED_PROXIES"] == ""

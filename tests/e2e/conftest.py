@@ -14,7 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -45,8 +47,9 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, log_path: Path) -> None:
         self.port = port
+        self.log_path = log_path
 
     @property
     def public_url(self) -> str:
@@ -69,48 +72,60 @@ class LiveServer:
         raise AssertionError(f"no code mailed to {to} in {MAILBOX}")
 
 
+@contextmanager
+def running_server(log_name: str = "live-server", **env: str) -> Iterator[LiveServer]:
+    """The whole ASGI app (HTTP and WebSockets) under uvicorn, in its own process, on the test
+    database, with `env` on top of the test environment; stopped on leaving. Its output goes to
+    test-artifacts/<log_name>.log."""
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"{log_name}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed at the end
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers", "--no-access-log",
+         "--lifespan", "off", "--ws-per-message-deflate", "false"],
+        cwd=PROJECT_DIR, env=subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}", **env),
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start: " + log_path.read_text()) from None
+                time.sleep(0.1)
+        yield LiveServer(port, log_path)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def live_server_asgi(django_db_setup):
-    """The whole ASGI app (HTTP and WebSockets) under uvicorn, in its own process, on the test database.
+    """The app under uvicorn for the whole session, its URLs in this process's settings.
 
     A separate process, not a thread: the server keeps Django's async-safety checks, which the test
     process must relax for Playwright (see `browser`).
     """
-    port = _free_port()
     # The server's mail goes to files, read by `LiveServer.emailed_code` (a real Django mail backend).
     shutil.rmtree(MAILBOX, ignore_errors=True)
     MAILBOX.mkdir(parents=True)
-    env = subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}", EMAIL_URL=f"filemail:///{MAILBOX}")
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "live-server.log", "w")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--lifespan", "off",
-         "--ws-per-message-deflate", "false"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
+    with running_server(EMAIL_URL=f"filemail:///{MAILBOX}") as server:
+        saved = (settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX)
+        port = server.port
+        settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = f"http://localhost:{port}", f":{port}"
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(
-                    "uvicorn did not start: " + (ARTIFACTS / "live-server.log").read_text()
-                ) from None
-            time.sleep(0.1)
-    saved = (settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX)
-    settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = f"http://localhost:{port}", f":{port}"
-    yield LiveServer(port)
-    settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = saved
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+            yield server
+        finally:
+            settings.PARLEY_PUBLIC_URL, settings.PARLEY_URL_PORT_SUFFIX = saved
 
 
 @pytest.fixture(scope="session")
