@@ -20,5 +20,7 @@ EXPOSE 8000
 # Frames are small JSON: compressing each costs more CPU than it saves bytes.
 # --no-proxy-headers: X-Forwarded-For is believed only from PARLEY_TRUSTED_PROXIES, by config/edge.py;
 # uvicorn's own reading would trust whoever it is told to ("*" let anyone pick their address).
+# --no-access-log: uvicorn's lines carry query strings (handoff tokens) and token paths (invitations,
+# password resets); config/edge.py writes the access log without them (logger parley.access).
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", \
-     "--ws-max-size", "65536", "--ws-per-message-deflate", "false"]
+     "--no-access-log", "--ws-max-size", "65536", "--ws-per-message-deflate", "false"]

@@ -69,7 +69,9 @@ def start_uvicorn(app: str, port: int, env: dict | None = None, log: Path | None
         [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
          "--no-proxy-headers", "--no-access-log", "--lifespan", "off", "--log-level", "warning",
          "--ws-per-message-deflate", "false"],
-        cwd=PROJECT_DIR, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+        # No access lines (config/edge.py writes them): the figures measure serving, not logging.
+        cwd=PROJECT_DIR, env={"PARLEY_ACCESS_LOG": "false", **os.environ, **(env or {})},
+        stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     return wait_listening(server, port, app)
 

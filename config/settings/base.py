@@ -301,7 +301,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Paths in logs lose their secret segments (invitation tokens, password-reset keys), the access
+    # log's and Django's own "Not Found: /path" warnings alike; query strings are never logged.
+    "filters": {
+        "redact_secret_paths": {"()": "config.edge.RedactSecretPaths"},
+        "drop_uvicorn_socket_lines": {"()": "config.edge.DropUvicornSocketLines"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"procrastinate": {"level": "WARNING"}},
+    "loggers": {
+        "procrastinate": {"level": "WARNING"},
+        # One line per request and WebSocket handshake, written by config/edge.py (uvicorn's own
+        # access log, with query strings and all, is off): client, method, path, status, duration.
+        "parley.access": {"level": "INFO" if env.bool("PARLEY_ACCESS_LOG", default=True) else "WARNING"},
+        "django.request": {"filters": ["redact_secret_paths"]},
+        "uvicorn.error": {"filters": ["drop_uvicorn_socket_lines"]},
+    },
 }

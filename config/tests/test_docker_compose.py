@@ -86,3 +86,9 @@ def test_forwarded_headers_are_read_by_our_middleware_alone():
     # No proxy in front of web here: nothing is trusted.
     for name in ("web", "worker", "migrate"):
         assert SERVICES[name]["environment"]["PARLEY_TRUSTED_PROXIES"] == ""
+
+
+def test_uvicorn_writes_no_access_log_of_its_own():
+    # Its lines carry query strings (handoff tokens) and token paths; config/edge.py writes ours.
+    assert "--no-access-log" in (PROJECT_DIR / "Dockerfile").read_text()
+    assert "--no-access-log" in SERVICES["web"]["command"]
