@@ -11,6 +11,7 @@ one round trip on the event loop: no thread, no ORM, on the path every delivery 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -192,5 +193,13 @@ async def _deliver_holding_slot(schema_name: str, delivery_id: int, job_token: i
     except BaseException:
         await lease_release(schema_name, claimed)  # cancelled: the job is retried later
         raise
-    followed = await delivery_record(schema_name, claimed, outcome)
+    try:
+        followed = await delivery_record(schema_name, claimed, outcome)
+    except Exception:
+        # Not recorded (the database refused the statement or went away): the slot is given back
+        # now rather than held until its lease runs out, and the job fails, to run again. If the
+        # database is gone, the release fails too and the lease runs out as it would have.
+        with contextlib.suppress(Exception):
+            await lease_release(schema_name, claimed)
+        raise
     return f"{outcome.status_code or outcome.error} in {outcome.duration_ms} ms: {followed}"

@@ -47,13 +47,20 @@ class TargetRefused(Exception):
 @dataclass(frozen=True)
 class Outcome:
     status_code: int | None  # None: no response (refused, timeout, connection error)
-    body: str  # the first 1 KB of the response
+    body: str  # the first 1 KB of the response, as storable text (see storable_text)
     error: str
     duration_ms: int
 
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def storable_text(text: str) -> str:
+    """`text` as a PostgreSQL text value can hold it: NUL, which it cannot, becomes U+FFFD (as
+    invalid UTF-8 already has in decoding). A receiver's answer is anything it likes; recording
+    the attempt must not fail on it."""
+    return text.replace("\x00", "\ufffd")
 
 
 def address_refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
@@ -134,7 +141,9 @@ async def post(
 
     def outcome(status_code: int | None = None, body: bytes = b"", error: str = "") -> Outcome:
         elapsed = round((time.perf_counter() - started) * 1000)
-        return Outcome(status_code, body.decode("utf-8", "replace"), error[:300], elapsed)
+        return Outcome(
+            status_code, storable_text(body.decode("utf-8", "replace")), storable_text(error[:300]), elapsed
+        )
 
     try:
         scheme, host, port, target = url_check(url, require_https=require_https)

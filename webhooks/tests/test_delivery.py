@@ -23,7 +23,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from inbox import services as inbox
 from tenants.context import close_async_pools, run_in_workspace, workspace_schema
 from webhooks import delivery, services
-from webhooks.models import Attempt, Delivery, Endpoint, Event
+from webhooks.models import Attempt, Delivery, Endpoint, EndpointLease, Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,6 +144,23 @@ def test_during_a_rotation_both_secrets_sign_and_after_it_only_the_new(schema, w
     Webhook(new_secret).verify(later.body, later.headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old_secret).verify(later.body, later.headers)
+
+
+@override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=SCHEDULE)
+def test_an_answer_of_junk_bytes_is_recorded_safely_and_frees_the_slot(schema, website, receiver):
+    receiver.answers = [500]
+    receiver.reply_body = b"\x00\x00boom \xc3\x28 \xff end"  # NULs, a broken sequence, a stray byte
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    assert run_jobs(schema)[0].startswith("500 in")
+
+    with workspace_schema(schema):
+        (attempt,) = Attempt.objects.all()
+        assert (attempt.status_code, attempt.response_body) == (500, "\ufffd\ufffdboom \ufffd( \ufffd end")
+        d = Delivery.objects.get()
+        assert (d.status, d.attempts, d.failures) == ("pending", 1, 1)
+        assert not EndpointLease.objects.exists(), "the slot is free at once, not when its lease runs out"
+    assert len(pending_jobs()) == 1, "the retry is queued"
 
 
 @override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=SCHEDULE)

@@ -124,6 +124,16 @@ def test_only_the_first_kilobyte_of_the_answer_is_kept(receiver):
     assert outcome.status_code == 200 and outcome.body == "x" * 1024
 
 
+def test_an_answer_of_junk_bytes_comes_back_as_text_postgresql_can_store(receiver):
+    # NUL (which a PostgreSQL text value cannot hold), invalid UTF-8, and a character cut in two by
+    # the 1 KB limit: each becomes U+FFFD, the rest is kept as it was.
+    receiver.reply_body = b"ok\x00so \xff\xfe far" + b"x" * 1011 + "é".encode() + b"tail"
+    outcome = post(receiver.url, allow_private=True)
+    assert outcome.status_code == 200
+    assert outcome.body == "ok\ufffdso \ufffd\ufffd far" + "x" * 1011 + "\ufffd"
+    assert "\x00" not in outcome.body
+
+
 class KeepAliveReceiver:
     """An HTTP/1.1 receiver on loopback that keeps connections open, as most servers do, and
     records which connection each request came on. `drop_on_reuse`: a connection's second request

@@ -15,7 +15,7 @@ from django.db import connection
 from inbox import services as inbox
 from tenants.context import run_in_workspace, workspace_schema
 from webhooks import services
-from webhooks.models import Attempt, Delivery
+from webhooks.models import Attempt, Delivery, EndpointLease
 from webhooks.tests.workers import start_worker, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -127,6 +127,10 @@ def test_a_delivery_whose_record_fails_is_run_again_by_the_queue(schema, tx_work
             receiver.wait_for(1)
             wait_until(lambda: job_attempts() == 1)  # failed once, queued to run again
             assert delivery_status(schema) == [("pending", 0)]
+            # Its slot was given back as the job failed (the rerun is seconds away), not held for
+            # the lease's PARLEY_WEBHOOK_TIMEOUT + 15 s.
+            with workspace_schema(schema):
+                assert not EndpointLease.objects.exists()
         wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
     finally:
         stop(worker)
