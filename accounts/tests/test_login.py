@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 
 from conftest import emailed_code, host_client, password_reset_by_code
 
@@ -56,6 +57,21 @@ def test_login_attempts_from_one_address_are_rate_limited(client):
         for i in range(32)
     ]
     assert statuses[0] == 200
+    assert statuses[-1] == 429
+
+
+@override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1, ALLAUTH_TRUSTED_CLIENT_IP_HEADER=None)
+def test_the_login_limit_counts_the_address_the_edge_decided_whatever_allauth_is_told(client):
+    # config/edge.py alone reads X-Forwarded-For (and sets REMOTE_ADDR); allauth's own reading of it,
+    # were someone to switch it on, would let each forged header start a fresh count.
+    statuses = [
+        client.post(
+            "/accounts/login/",
+            {"login": f"u{i}@example.com", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i + 1}",
+        ).status_code
+        for i in range(32)
+    ]
     assert statuses[-1] == 429
 
 
