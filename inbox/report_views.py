@@ -70,23 +70,39 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     )  # fmt: skip
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str | int | None) -> str | int:
+    """A cell of the CSV: numbers as numbers, text (names come from users) never read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    # The quote makes Excel, LibreOffice and Google Sheets show the text as it is.
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv(report: reports.Report) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="parley-report-{report.start}-{report.end}.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        ["section", "name", "conversations", "median_first_response_seconds", "median_resolution_seconds"]
-    )
 
-    def seconds(value) -> str:
-        return str(round(value.total_seconds())) if value is not None else ""
+    def row(*cells: str | int | None) -> None:
+        writer.writerow([csv_cell(cell) for cell in cells])
 
-    writer.writerow(["total", f"{report.start} to {report.end}", report.total,
-                     seconds(report.median_first_response), seconds(report.median_resolution)])  # fmt: skip
+    def seconds(value: timedelta | None) -> int | None:
+        return round(value.total_seconds()) if value is not None else None
+
+    row("section", "name", "conversations", "median_first_response_seconds", "median_resolution_seconds")
+    row("total", f"{report.start} to {report.end}", report.total,
+        seconds(report.median_first_response), seconds(report.median_resolution))  # fmt: skip
     for day, count in report.per_day:
-        writer.writerow(["day", day.isoformat(), count, "", ""])
+        row("day", day.isoformat(), count, None, None)
     for section, rows in (("agent", report.per_agent), ("website", report.per_website)):
-        for row in rows:
-            writer.writerow([section, row.name, row.conversations,
-                             seconds(row.median_first_response), seconds(row.median_resolution)])  # fmt: skip
+        for breakdown in rows:
+            row(section, breakdown.name, breakdown.conversations,
+                seconds(breakdown.median_first_response), seconds(breakdown.median_resolution))  # fmt: skip
     return response

