@@ -27,6 +27,7 @@ DEFAULT_RESERVED_SLUGS = frozenset(
         "ftp",
         "help",
         "imap",
+        "localhost",
         "inbox",
         "login",
         "logout",
@@ -63,7 +64,12 @@ DEFAULT_RESERVED_SLUGS = frozenset(
 
 
 def reserved_slugs() -> frozenset[str]:
-    return DEFAULT_RESERVED_SLUGS | frozenset(getattr(settings, "PARLEY_EXTRA_RESERVED_SLUGS", ()))
+    """Slugs no workspace may take: the defaults, the deployment's extra ones, and each label of the
+    base domain (with chat.example.com: chat, example, com), whose hosts (chat.chat.example.com,
+    com.chat.example.com) read like ours or like another site's."""
+    base_domain_labels = frozenset(settings.PARLEY_BASE_DOMAIN.lower().split("."))
+    extra = frozenset(getattr(settings, "PARLEY_EXTRA_RESERVED_SLUGS", ()))
+    return DEFAULT_RESERVED_SLUGS | extra | base_domain_labels
 
 
 def spare_schema_target() -> int:

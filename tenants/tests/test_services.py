@@ -41,6 +41,18 @@ def test_slug_validate_refuses_reserved_and_extra_reserved(settings):
         services.workspace_slug_validate("acme")
 
 
+def test_slug_validate_refuses_localhost_and_the_labels_of_the_base_domain(settings):
+    with pytest.raises(WorkspaceSlugInvalid, match="reserved"):
+        services.workspace_slug_validate("LocalHost")
+    # As config/settings/base.py derives it from PARLEY_PUBLIC_URL.
+    settings.PARLEY_PUBLIC_URL, settings.PARLEY_BASE_DOMAIN = "https://chat.example.com", "chat.example.com"
+    for label in ("chat", "example", "com", " Example "):
+        with pytest.raises(WorkspaceSlugInvalid, match="reserved"):
+            services.workspace_slug_validate(label)
+    assert services.workspace_slug_validate("chatter") == "chatter"
+    assert services.workspace_slug_validate("example-shop") == "example-shop"
+
+
 def test_slug_validate_refuses_taken(workspace_a):
     with pytest.raises(WorkspaceSlugTaken):
         services.workspace_slug_validate(workspace_a.slug.upper())
