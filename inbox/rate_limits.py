@@ -5,14 +5,20 @@ locally, so the busiest path, a visitor's message, reaches Redis once every few 
 every time. Leases never let a bucket past its limit across processes: a token is counted in Redis
 before it is spent. What a process leased and did not spend is lost at the window's end, so a
 visitor whose tabs sit on several processes may be held a few tokens short of the limit, never over.
+
+Long-polls are limited by how many wait at once, not per minute: `poll_slot` holds a slot in Redis
+for as long as a poll lasts (see there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import secrets
 import time
 import weakref
+from collections.abc import AsyncIterator
 
 from django.conf import settings
 
@@ -125,6 +131,69 @@ async def allow_message(*, schema_name: str, contact_id: int, ip: str) -> bool:
         (f"msg:visitor:{schema_name}:{contact_id}", settings.PARLEY_RATE_VISITOR_MESSAGES),
         (f"msg:ip:{ip}", settings.PARLEY_RATE_IP_MESSAGES),
     )
+
+
+# --- Concurrent long-polls
+
+# Each key is a sorted set of the slots held, scored by when each lapses: a process that dies mid-poll
+# never gives its slot back, so a slot lapses by itself after its lifetime (a plain counter would
+# stay one too high for as long as anyone kept it busy). Both keys are checked and taken in one
+# script, so two processes cannot each take the last slot.
+_POLL_SLOT_SCRIPT = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local lifetime = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', t)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then return i end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, t + lifetime, ARGV[1])
+  redis.call('EXPIRE', key, math.ceil(lifetime) + 1)
+end
+return 0
+"""
+
+
+class TooManyPolls(Exception):
+    """A visitor, or an address, already has as many long-polls waiting as it may."""
+
+
+@contextlib.asynccontextmanager
+async def poll_slot(*, schema_name: str, contact_id: int, ip: str, lifetime: float) -> AsyncIterator[None]:
+    """Hold one of the visitor's and one of the address's long-poll slots while the block runs; raise
+    TooManyPolls at once if either has none free. `lifetime` outlasts the longest poll."""
+    redis = async_client()
+    keys = [
+        f"{settings.REDIS_KEY_PREFIX}:polls:visitor:{schema_name}:{contact_id}",
+        f"{settings.REDIS_KEY_PREFIX}:polls:ip:{ip}",
+    ]
+    slot = secrets.token_hex(8)
+    full = await redis.eval(
+        _POLL_SLOT_SCRIPT, len(keys), *keys, slot, lifetime,
+        settings.PARLEY_POLLS_PER_VISITOR, settings.PARLEY_POLLS_PER_IP,
+    )  # fmt: skip
+    if full == 1:
+        raise TooManyPolls(
+            f"Too many polls waiting for this visitor (at most {settings.PARLEY_POLLS_PER_VISITOR} at once): "
+            "let one end before starting another."
+        )
+    if full == 2:
+        raise TooManyPolls(
+            f"Too many polls waiting from this address (at most {settings.PARLEY_POLLS_PER_IP} at once)."
+        )
+    try:
+        yield
+    finally:
+        # Shielded: a poll ended by its client's disconnect (cancelled) still gives its slot back.
+        await asyncio.shield(_poll_slot_release(redis, keys, slot))
+
+
+async def _poll_slot_release(redis, keys: list[str], slot: str) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.zrem(key, slot)
+        await pipe.execute()
 
 
 async def close() -> None:

@@ -9,7 +9,8 @@ The visitor token travels in the X-Parley-Visitor header. These endpoints are se
 beside Django, not through Django's (synchronous) middleware: a poll waiting 25 seconds must
 cost a coroutine, not the thread every request of the process shares. They use no cookies, so
 no CSRF; CORS answers only the origins the website allows. Checks and limits are the socket's,
-through the same inbox.widget functions.
+through the same inbox.widget functions; and a visitor, or an address, may keep only so many polls
+waiting at once (PARLEY_POLLS_PER_VISITOR, PARLEY_POLLS_PER_IP): past that, 429 at once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
 
 POLL_SECONDS = 25
+# A poll's slot lapses by itself this long after it was taken, if its process died before giving it back.
+POLL_SLOT_LIFETIME = POLL_SECONDS + 35
 MAX_BODY_BYTES = 64 * 1024
 VISITOR_HEADER = "x-parley-visitor"
 
@@ -160,6 +163,16 @@ async def poll(site: widget.WidgetSite, request: WidgetRequest) -> dict:
     """Messages after `after` at once, or after waiting (up to POLL_SECONDS) for a push."""
     contact_id = await widget.contact_id_for_token(site, request.token)
     after_id = _int(request.query.get("after"))
+    try:
+        async with rate_limits.poll_slot(
+            schema_name=site.schema_name, contact_id=contact_id, ip=request.ip, lifetime=POLL_SLOT_LIFETIME
+        ):
+            return await _poll(site, request, contact_id, after_id)
+    except rate_limits.TooManyPolls as exc:
+        raise Answer(429, "too_many_polls", str(exc)) from exc
+
+
+async def _poll(site: widget.WidgetSite, request: WidgetRequest, contact_id: int, after_id: int) -> dict:
     messages = await widget.messages_after(site, contact_id, after_id)
     typing = None
     if not messages:

@@ -41,6 +41,9 @@ PARLEY_SECRET_BOX_KEYS = env.list("PARLEY_SECRET_BOX_KEYS", default=[])
 PARLEY_RATE_VISITOR_MESSAGES = env.int("PARLEY_RATE_VISITOR_MESSAGES", default=30)
 PARLEY_RATE_IP_MESSAGES = env.int("PARLEY_RATE_IP_MESSAGES", default=300)
 PARLEY_RATE_IP_CONNECTS = env.int("PARLEY_RATE_IP_CONNECTS", default=120)
+# Widget long-polls (HTTP fallback) waiting at once: per visitor (a few tabs), per IP address (an office).
+PARLEY_POLLS_PER_VISITOR = env.int("PARLEY_POLLS_PER_VISITOR", default=3)
+PARLEY_POLLS_PER_IP = env.int("PARLEY_POLLS_PER_IP", default=30)
 
 # --- Outbound webhooks (webhooks app)
 # Seconds to wait after each failed attempt; after the last, the delivery counts as failed.

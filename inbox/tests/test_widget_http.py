@@ -9,10 +9,12 @@ import uuid
 
 import pytest
 from channels.testing import HttpCommunicator
+from django.conf import settings
 
 from config.asgi import application
 from inbox import services
 from inbox.models import Conversation
+from inbox.redis_clients import sync_client
 from inbox.tests.conftest import ORIGIN_A, ORIGIN_B
 from tenants.context import in_workspace
 
@@ -219,3 +221,74 @@ async def test_a_waiting_poll_does_not_hold_up_other_requests(site_a):
     assert time.monotonic() - started < 2
     assert not waiting.done()
     assert (await waiting).json()["messages"] == []
+
+
+@pytest.fixture
+def poll_slots():
+    """How many long-poll slots a visitor (or an address) holds in Redis; none at the start, since
+    contact ids restart at 1 in every test and a slot a failed earlier run left would lapse only later."""
+    redis = sync_client()
+    prefix = f"{settings.REDIS_KEY_PREFIX}:polls:"
+    for key in redis.scan_iter(f"{prefix}*"):
+        redis.delete(key)
+    return lambda suffix: redis.zcard(f"{prefix}{suffix}")
+
+
+async def _until(check, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not within the deadline"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_visitor_may_hold_only_a_few_polls_at_once(site_a, settings, poll_slots):
+    settings.PARLEY_POLLS_PER_VISITOR = 2
+    welcome = await _hello(site_a)
+    client = _client(token=welcome["token"])
+    poll = f"/widget/api/poll?site={site_a.key}&after=0"
+    # They wait 4 s: time enough for what follows, even on a busy machine.
+    waiting = [asyncio.ensure_future(client.get(f"{poll}&wait=4")) for _ in range(2)]
+    visitor_slots = f"visitor:{site_a.schema_name}:{welcome['contact_id']}"
+    await _until(lambda: poll_slots(visitor_slots) == 2)
+
+    started = time.monotonic()
+    third = await client.get(f"{poll}&wait=20")
+    assert time.monotonic() - started < 2  # refused at once, not after waiting
+    assert third.status_code == 429 and third["Access-Control-Allow-Origin"] == ORIGIN_A
+    assert third.json()["code"] == "too_many_polls"
+    assert "this visitor (at most 2 at once)" in third.json()["message"]
+    assert not any(task.done() for task in waiting)
+
+    # Another visitor on the same address is not held up by this one.
+    other = await _client(token=(await _hello(site_a))["token"]).get(f"{poll}&wait=0")
+    assert other.status_code == 200
+
+    # Polls that end give their slots back (one cut off mid-wait does too: test_rate_limits.py).
+    assert [answer.status_code for answer in await asyncio.gather(*waiting)] == [200, 200]
+    assert poll_slots(visitor_slots) == 0
+    assert (await client.get(f"{poll}&wait=0")).status_code == 200
+
+
+async def test_a_well_behaved_client_polling_one_after_another_is_never_refused(site_a, settings, poll_slots):
+    settings.PARLEY_POLLS_PER_VISITOR = 1
+    welcome = await _hello(site_a)
+    client = _client(token=welcome["token"])
+    poll = f"/widget/api/poll?site={site_a.key}&after=0&wait=0.05"
+    statuses = [(await client.get(poll)).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    assert poll_slots(f"visitor:{site_a.schema_name}:{welcome['contact_id']}") == 0
+
+
+async def test_an_address_may_hold_only_so_many_polls_at_once(site_a, settings, poll_slots):
+    settings.PARLEY_POLLS_PER_IP = 2
+    poll = f"/widget/api/poll?site={site_a.key}&after=0"
+    visitors = [_client(token=(await _hello(site_a))["token"]) for _ in range(3)]
+    waiting = [asyncio.ensure_future(visitor.get(f"{poll}&wait=4")) for visitor in visitors[:2]]
+    await _until(lambda: poll_slots("ip:unknown") == 2)  # the test client sends no client address
+
+    refused = await visitors[2].get(f"{poll}&wait=0")
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_polls"
+    assert "this address (at most 2 at once)" in refused.json()["message"]
+    assert [answer.status_code for answer in await asyncio.gather(*waiting)] == [200, 200]
+    assert poll_slots("ip:unknown") == 0
+    assert (await visitors[2].get(f"{poll}&wait=0")).status_code == 200
