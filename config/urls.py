@@ -94,3 +94,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("csp-report/", csp.report, name="csp_report"),
 ]
+
+# A number or date a view could not read is answered with what was wrong (config/request_input.py).
+handler400 = "config.request_input.bad_request"

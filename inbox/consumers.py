@@ -6,6 +6,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from config import request_input
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
 from inbox.sockets import LoopConsumer, frame_from, scope_header
@@ -63,6 +64,8 @@ class WidgetConsumer(LoopConsumer):
             await handler(frame)
         except InboxError as exc:
             await self.send_error(exc.code, str(exc), frame.get("client_id"))
+        except request_input.InvalidInput as exc:
+            await self.send_error("invalid_frame", str(exc), frame.get("client_id"))
 
     # --- from the visitor
 
@@ -73,7 +76,7 @@ class WidgetConsumer(LoopConsumer):
         welcome = await widget.hello(
             self.site,
             token=str(frame.get("token") or "")[:100] or None,
-            after_id=_int(frame.get("after_id")),
+            after_id=_after_id(frame),
             page_url=str(frame.get("page_url") or "")[:2000],
             user_agent=scope_header(self.scope, b"user-agent"),
         )
@@ -99,7 +102,7 @@ class WidgetConsumer(LoopConsumer):
         await self.send_json(ack)
 
     async def on_sync(self, frame: dict) -> None:
-        messages = await widget.messages_after(self.site, self.contact_id, _int(frame.get("after_id")))
+        messages = await widget.messages_after(self.site, self.contact_id, _after_id(frame))
         await self.send_json({"type": "messages", "messages": messages})
 
     async def on_typing(self, frame: dict) -> None:
@@ -141,8 +144,5 @@ class WidgetConsumer(LoopConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, "client_id": client_id})
 
 
-def _int(value) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError):
-        return 0
+def _after_id(frame: dict) -> int:
+    return request_input.whole_number(frame.get("after_id"), name="after_id", default=0)

@@ -17,6 +17,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
+from config import request_input
 from inbox import presence, realtime, selectors
 from inbox.models import Conversation, Message
 from inbox.sockets import LoopConsumer, frame_from, scope_header
@@ -78,12 +79,10 @@ class InboxConsumer(LoopConsumer):
         await self.send_json({"type": "ready"})
         await self._present(True)
 
-    async def _open(self, conversation_id) -> None:
+    async def _open(self, conversation_id: int | None) -> None:
         """Follow the conversation on screen: its group (typing), and its messages out of the agents group."""
-        if (
-            not isinstance(conversation_id, int)
-            or await in_workspace(self.schema, _contact_of, conversation_id) is None
-        ):
+        theirs = conversation_id is not None and await in_workspace(self.schema, _contact_of, conversation_id)
+        if theirs is None:
             conversation_id = None  # not one of this workspace's
         if conversation_id == self.open_conversation_id:
             return
@@ -120,15 +119,26 @@ class InboxConsumer(LoopConsumer):
             return
         frame = frame_from(text_data)
         if frame is None:
-            await self.send_json(
-                {"type": "error", "code": "invalid_frame", "message": "Frames are JSON objects."}
-            )
+            await self._send_error("Frames are JSON objects with a type.")
             return
+        try:
+            await self._on_frame(frame)
+        except request_input.InvalidInput as exc:
+            await self._send_error(str(exc))
+
+    async def _on_frame(self, frame: dict) -> None:
         if frame.get("type") == "view":
-            self.filters = selectors.inbox_filters_from(frame.get("filters") or {})
-            await self._open(frame.get("conversation_id"))
-        elif frame.get("type") == "typing" and isinstance(frame.get("conversation_id"), int):
-            contact_id = await in_workspace(self.schema, _contact_of, frame["conversation_id"])
+            filters = frame.get("filters") or {}
+            if not isinstance(filters, dict):
+                raise request_input.InvalidInput("filters must be an object.")
+            conversation_id = request_input.object_id(frame.get("conversation_id"), name="conversation_id")
+            self.filters = selectors.inbox_filters_from(filters)
+            await self._open(conversation_id)
+        elif frame.get("type") == "typing":
+            conversation_id = request_input.object_id(frame.get("conversation_id"), name="conversation_id")
+            if conversation_id is None:
+                return
+            contact_id = await in_workspace(self.schema, _contact_of, conversation_id)
             if contact_id is not None:
                 await realtime.publish_async(
                     [realtime.contact_group(self.schema, contact_id)],
@@ -141,7 +151,10 @@ class InboxConsumer(LoopConsumer):
             await presence.away_set(self.schema, self.agent["user"].pk, bool(frame.get("away")))
             await realtime.publish_async([realtime.agents_group(self.schema)], {"type": "presence.changed"})
         else:
-            await self.send_json({"type": "error", "code": "invalid_frame", "message": "Unknown frame type."})
+            await self._send_error("Unknown frame type.")
+
+    async def _send_error(self, message: str) -> None:
+        await self.send_json({"type": "error", "code": "invalid_frame", "message": message})
 
     # --- pushed through the channel layer
 

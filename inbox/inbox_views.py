@@ -4,13 +4,14 @@ Every view renders the partials the live socket renders too (templates/inbox/par
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config import request_input
 from inbox import presence, selectors, services
 from inbox.exceptions import InboxError
 from inbox.models import Conversation, Label
@@ -79,7 +80,7 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
 def conversation_list(request: HttpRequest) -> HttpResponse:
     """The list pane for new filters, or (with `cursor`) the next page's rows to append."""
     filters = selectors.inbox_filters_from(request.GET)
-    open_conversation_id = int(request.GET["open"]) if request.GET.get("open", "").isdigit() else None
+    open_conversation_id = request_input.object_id(request.GET.get("open"), name="open")
     cursor = request.GET.get("cursor")
     if cursor:
         page = selectors.conversation_page(agent_id=request.user.pk, filters=filters, cursor=cursor)
@@ -93,7 +94,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 def conversation_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The messages after `after` (a reconnecting page catching up), as bubbles to append."""
     conversation = _conversation_or_404(conversation_id)
-    after = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
+    after = request_input.whole_number(request.GET.get("after"), name="after", default=0)
     messages = selectors.thread_messages(conversation=conversation, after_id=after) if after else []
     return render(request, "inbox/partials/messages.html", {"thread": messages, "conversation": conversation})
 
@@ -133,11 +134,9 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
     if choice == "me":
         assignee = request.user
     elif choice:
-        member = (
-            tenant_selectors.members_of_workspace(workspace=request.workspace)
-            .filter(user_id=int(choice) if choice.isdigit() else 0)
-            .first()
-        )
+        user_id = request_input.object_id(choice, name="assignee")
+        members = tenant_selectors.members_of_workspace(workspace=request.workspace)
+        member = members.filter(user_id=user_id).first()
         if member is None:
             return HttpResponse("That person is not a member of this workspace.", status=422)
         assignee = member.user
@@ -167,9 +166,12 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
             snoozed_until = timezone.now() + SNOOZE_PRESETS[snooze]
         else:
             try:
-                snoozed_until = timezone.make_aware(datetime.fromisoformat(snooze))
-            except ValueError:
+                local = request_input.moment(snooze, name="snooze")
+            except request_input.InvalidInput:
+                local = None
+            if local is None:  # the form says what it needs, as for an absent one
                 return HttpResponse("Choose when the conversation should come back.", status=422)
+            snoozed_until = timezone.make_aware(local)
     try:
         services.conversation_status_set(
             conversation=conversation, status=status, by=request.user, snoozed_until=snoozed_until
@@ -183,8 +185,8 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
 def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Add (on=1) or remove a label."""
     conversation = _conversation_or_404(conversation_id)
-    label_id = request.POST.get("label", "")
-    label = Label.objects.filter(pk=int(label_id)).first() if label_id.isdigit() else None
+    label_id = request_input.object_id(request.POST.get("label"), name="label")
+    label = Label.objects.filter(pk=label_id).first() if label_id else None
     if label is None:
         return HttpResponse("Unknown label.", status=422)
     services.conversation_label_set(
@@ -205,8 +207,10 @@ def canned_responses(request: HttpRequest) -> JsonResponse:
 def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation_or_404(conversation_id)
     try:
-        priority = int(request.POST.get("priority", ""))
+        priority = request_input.whole_number(
+            request.POST.get("priority"), name="priority", maximum=max(Conversation.Priority.values)
+        )
         services.conversation_priority_set(conversation=conversation, priority=priority, by=request.user)
-    except (ValueError, InboxError):
+    except (request_input.InvalidInput, InboxError):  # the service refuses an absent one (None) too
         return HttpResponse("Unknown priority.", status=422)
     return _pane_after_action(request, conversation)

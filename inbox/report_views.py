@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config import request_input
 from inbox import reports
 from tenants.permissions import managers_only
 
@@ -19,12 +20,10 @@ CHART_WIDTH, CHART_HEIGHT = 720, 180
 def _range(request: HttpRequest) -> tuple[date, date, str | None]:
     today = timezone.localdate()
     try:
-        end = date.fromisoformat(request.GET["end"]) if request.GET.get("end") else today
-        start = (
-            date.fromisoformat(request.GET["start"]) if request.GET.get("start") else end - timedelta(days=29)
-        )
-    except ValueError:
-        return today - timedelta(days=29), today, "Dates are written 2026-11-25."
+        end = request_input.day(request.GET.get("end"), name="End", default=today)
+        start = request_input.day(request.GET.get("start"), name="Start", default=end - timedelta(days=29))
+    except request_input.InvalidInput as exc:
+        return today - timedelta(days=29), today, str(exc)
     if start > end:
         return today - timedelta(days=29), today, "The start comes before the end."
     if (end - start).days >= MAX_DAYS:

@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
+from config import request_input
 from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
 
 SYNC_LIMIT = 500
@@ -92,22 +93,16 @@ class InboxFilters:
 
 
 def inbox_filters_from(params) -> InboxFilters:
-    """Filters from a request's GET (or a socket's view frame): unknown values fall back to defaults."""
-
-    def int_or_none(value) -> int | None:
-        try:
-            return int(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            return None
-
+    """Filters from a request's GET (or a socket's view frame): an unknown tab or status falls back to
+    the default; an id that is not one raises request_input.InvalidInput."""
     tab = params.get("tab") if params.get("tab") in INBOX_TABS else "mine"
     status = params.get("status") if params.get("status") in Conversation.Status.values else "open"
     return InboxFilters(
         tab=tab,
         status=status,
-        website_id=int_or_none(params.get("website")),
-        assignee_id=int_or_none(params.get("assignee")),
-        label_id=int_or_none(params.get("label")),
+        website_id=request_input.object_id(params.get("website"), name="website"),
+        assignee_id=request_input.object_id(params.get("assignee"), name="assignee"),
+        label_id=request_input.object_id(params.get("label"), name="label"),
         query=str(params.get("q") or "").strip()[:200],
     )
 

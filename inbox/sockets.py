@@ -14,12 +14,15 @@ def scope_header(scope, name: bytes) -> str:
 
 
 def frame_from(text_data: str | None) -> dict | None:
-    """A client's frame: a JSON object, or None for anything else."""
+    """A client's frame: a JSON object whose type, if it has one, is a string; None for anything else
+    (a list as the type would reach a dict lookup of handlers, and end the socket)."""
     try:
         frame = json.loads(text_data or "")
     except ValueError:
         return None
-    return frame if isinstance(frame, dict) else None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type", ""), str):
+        return None
+    return frame
 
 
 class LoopConsumer(AsyncWebsocketConsumer):

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from config import request_input
 from inbox import selectors, services
 from inbox.exceptions import InboxError
 from inbox.forms import WebsiteForm
@@ -177,10 +178,14 @@ def assignment_update(request: HttpRequest) -> HttpResponse:
     try:
         services.inbox_settings_update(
             auto_assign=request.POST.get("auto_assign") == "on",
-            auto_assign_limit=int(request.POST.get("auto_assign_limit") or 0),
+            auto_assign_limit=request_input.whole_number(
+                request.POST.get("auto_assign_limit"), name="The limit", default=0
+            ),
         )
-    except (ValueError, InboxError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, InboxError) else "The limit is a number.")
+    except request_input.InvalidInput:
+        messages.error(request, "The limit is a number.")  # the service says which ones it takes
+    except InboxError as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, "Assignment settings saved.")
     return redirect("inbox_settings")

@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from channels.layers import get_channel_layer
 
+from config import request_input
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
 
@@ -98,6 +99,8 @@ class WidgetHttpConsumer(AsyncHttpConsumer):
             except InboxError as exc:
                 status = 401 if exc.code == "unknown_visitor" else 400
                 raise Answer(status, exc.code, str(exc), client_id=payload.get("client_id")) from exc
+            except request_input.InvalidInput as exc:
+                raise Answer(400, "invalid_request", str(exc)) from exc
         except Answer as answer_now:
             status, answer = answer_now.status, answer_now.body
         await self._reply(status, answer, cors)
@@ -138,7 +141,7 @@ async def hello(site: widget.WidgetSite, request: WidgetRequest) -> dict:
     return await widget.hello(
         site,
         token=request.token or None,
-        after_id=_int(request.payload.get("after_id")),
+        after_id=request_input.whole_number(request.payload.get("after_id"), name="after_id", default=0),
         page_url=str(request.payload.get("page_url") or "")[:2000],
         user_agent=request.headers.get("user-agent", ""),
     )
@@ -162,17 +165,20 @@ async def identify(site: widget.WidgetSite, request: WidgetRequest) -> dict:
 async def poll(site: widget.WidgetSite, request: WidgetRequest) -> dict:
     """Messages after `after` at once, or after waiting (up to POLL_SECONDS) for a push."""
     contact_id = await widget.contact_id_for_token(site, request.token)
-    after_id = _int(request.query.get("after"))
+    after_id = request_input.whole_number(request.query.get("after"), name="after", default=0)
+    wait = request_input.decimal_number(
+        request.query.get("wait"), name="wait", minimum=0, maximum=POLL_SECONDS, default=POLL_SECONDS
+    )
     try:
         async with rate_limits.poll_slot(
             schema_name=site.schema_name, contact_id=contact_id, ip=request.ip, lifetime=POLL_SLOT_LIFETIME
         ):
-            return await _poll(site, request, contact_id, after_id)
+            return await _poll(site, contact_id, after_id, wait)
     except rate_limits.TooManyPolls as exc:
         raise Answer(429, "too_many_polls", str(exc)) from exc
 
 
-async def _poll(site: widget.WidgetSite, request: WidgetRequest, contact_id: int, after_id: int) -> dict:
+async def _poll(site: widget.WidgetSite, contact_id: int, after_id: int, wait: float) -> dict:
     messages = await widget.messages_after(site, contact_id, after_id)
     typing = None
     if not messages:
@@ -185,7 +191,7 @@ async def _poll(site: widget.WidgetSite, request: WidgetRequest, contact_id: int
             messages = await widget.messages_after(site, contact_id, after_id)
             if not messages:
                 try:
-                    event = await asyncio.wait_for(layer.receive(channel), timeout=_poll_seconds(request))
+                    event = await asyncio.wait_for(layer.receive(channel), timeout=wait)
                 except TimeoutError:
                     event = None
                 if event and event.get("type") == "typing" and event.get("who") == "agent":
@@ -202,17 +208,3 @@ ACTIONS = {
     "identify": ("POST", identify),
     "poll": ("GET", poll),
 }
-
-
-def _poll_seconds(request: WidgetRequest) -> float:
-    try:
-        return min(max(float(request.query.get("wait", POLL_SECONDS)), 0), POLL_SECONDS)
-    except ValueError:
-        return POLL_SECONDS
-
-
-def _int(value) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError):
-        return 0

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from config import request_input
 from tenants.permissions import managers_only
 from webhooks import selectors, services
 from webhooks.exceptions import EndpointInvalid
@@ -89,10 +90,7 @@ def _log_context(request: HttpRequest, endpoint: Endpoint) -> dict:
     status = event_type = ""
     if filters.is_valid():
         status, event_type = filters.cleaned_data["status"], filters.cleaned_data["type"]
-    try:
-        before = int(request.GET.get("before") or 0) or None
-    except ValueError:
-        before = None
+    before = request_input.object_id(request.GET.get("before"), name="before")
     deliveries = selectors.deliveries_of_endpoint(
         endpoint, status=status, event_type=event_type, before=before
     )

@@ -78,8 +78,10 @@ def test_the_page_draws_a_chart_and_the_csv_has_the_same_numbers(client_a, histo
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("start=2026-13-01", "Dates are written"), ("start=2026-05-02&end=2026-05-01", "start comes before"),
-     ("start=2020-01-01&end=2026-01-01", "At most 366 days")],
+    [("start=2026-13-01", "dates are written 2026-11-25"), ("start=2026-1-5", "dates are written"),
+     ("end=9999-12-31", "dates are from 2000-01-01"), ("start=0001-01-01", "dates are from 2000-01-01"),
+     ("start=2026-05-02&end=2026-05-01", "start comes before"),
+     ("start=2020-01-01&end=2026-01-01", "At most 366")],
 )  # fmt: skip
 def test_bad_ranges_are_explained(client_a, query, message):
     response = client_a.get(f"/reports/?{query}")

@@ -97,3 +97,11 @@ def test_rotate_toggle_and_test_event(client_a, workspace_a, hook):
     with workspace_schema(workspace_a.schema_name):
         assert Endpoint.objects.get().enabled
         assert Event.objects.filter(type="webhook.test").count() == 1
+
+
+@pytest.mark.parametrize("before", ["²", "0", "-1", "9223372036854775808", "1e3"])
+def test_a_log_page_cursor_that_is_not_an_id_is_a_clear_400(client_a, hook, before):
+    for htmx in ({"HTTP_HX_REQUEST": "true"}, {}):
+        response = client_a.get(f"/settings/webhooks/{hook.pk}/", {"before": before}, **htmx)
+        assert response.status_code == 400 and b"before must be" in response.content
+    assert client_a.get(f"/settings/webhooks/{hook.pk}/", {"before": ""}).status_code == 200
