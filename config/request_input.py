@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
 from django.views import defaults
 
 ID_MAX = 2**63 - 1
@@ -108,5 +109,7 @@ def moment(value: object, *, name: str, default: datetime | None = None) -> date
 def bad_request(request: HttpRequest, exception: Exception, template_name: str = "400.html") -> HttpResponse:
     """handler400: what was wrong with a number or a date; any other bad request as Django answers it."""
     if isinstance(exception, InvalidInput):
-        return HttpResponseBadRequest(str(exception), content_type="text/plain; charset=utf-8")
+        if getattr(request, "htmx", False):  # a swap shows the sentence where the fragment would go
+            return HttpResponseBadRequest(str(exception), content_type="text/plain; charset=utf-8")
+        return render(request, template_name, {"message": str(exception)}, status=400)
     return defaults.bad_request(request, exception, template_name)
