@@ -111,6 +111,13 @@ def _watched_page(browser):
     return page, violations
 
 
+def _htmx_settled(page) -> None:
+    """Wait until no htmx request, swap or settle is under way on the page."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def _log_in(page, live_server_asgi, slug: str, email: str, password: str) -> None:
     """Through allauth's login form on the workspace's host, as a person would."""
     page.goto(live_server_asgi.workspace_url(slug, "/accounts/login/"))
@@ -211,8 +218,12 @@ def test_every_kind_of_page_runs_under_the_policy_without_a_violation(
     expect(agent.locator("#conversation-pane")).to_contain_text("My invoice is wrong")
     agent.locator("#filter-status").select_option("resolved")
     expect(agent.locator(".conversation-row")).to_have_count(1)
+    # The swap replaced the filter form itself: a change before htmx has settled the new one (a
+    # machine's speed, not a person's) would go unheard.
+    _htmx_settled(agent)
     agent.locator("#filter-status").select_option("open")
     expect(agent.locator(".conversation-row")).to_have_count(2)
+    _htmx_settled(agent)
     agent.locator("#inbox-search").press_sequentially("Oslo")  # keyup triggers the search
     expect(agent.locator(".conversation-row")).to_have_count(1)
     expect(agent.locator(".conversation-row")).to_contain_text("Rosa")
