@@ -11,7 +11,9 @@ days are added or taken away. Ids are PostgreSQL bigints, so a number past 2**63
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django.core.exceptions import BadRequest
@@ -79,15 +81,9 @@ def day(value: object, *, name: str, default: date | None = None) -> date | None
     """A calendar day written 2026-11-25, from DAY_MIN to DAY_MAX."""
     if _absent(value):
         return default
-    try:
-        if not (isinstance(value, str) and _DAY.fullmatch(value)):
-            raise ValueError
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name}: dates are written 2026-11-25.") from None
-    if not DAY_MIN <= parsed <= DAY_MAX:
-        raise InvalidInput(f"{name}: dates are from {DAY_MIN} to {DAY_MAX}.")
-    return parsed
+    return _calendar(
+        value, name=name, pattern=_DAY, parse=date.fromisoformat, how="dates are written 2026-11-25"
+    )
 
 
 def moment(value: object, *, name: str, default: datetime | None = None) -> datetime | None:
@@ -95,13 +91,22 @@ def moment(value: object, *, name: str, default: datetime | None = None) -> date
     to DAY_MAX."""
     if _absent(value):
         return default
-    try:
-        if not (isinstance(value, str) and _MOMENT.fullmatch(value)):
-            raise ValueError
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name}: a date and time is written 2026-11-25T09:30.") from None
-    if not DAY_MIN <= parsed.date() <= DAY_MAX:
+    return _calendar(
+        value, name=name, pattern=_MOMENT, parse=datetime.fromisoformat,
+        how="a date and time is written 2026-11-25T09:30",
+    )  # fmt: skip
+
+
+def _calendar(value: object, *, name: str, pattern: re.Pattern, parse: Callable, how: str):
+    """`value` parsed, if it is text of `pattern` that names a real day (2026-02-30 does not) in
+    DAY_MIN to DAY_MAX; else InvalidInput that says `how` it is written."""
+    parsed = None
+    if isinstance(value, str) and pattern.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            parsed = parse(value)
+    if parsed is None:
+        raise InvalidInput(f"{name}: {how}.")
+    if not DAY_MIN <= (parsed.date() if isinstance(parsed, datetime) else parsed) <= DAY_MAX:
         raise InvalidInput(f"{name}: dates are from {DAY_MIN} to {DAY_MAX}.")
     return parsed
 
