@@ -54,7 +54,7 @@ def _in_own_login(request: HttpRequest, user: User) -> bool:
 def account_take_back(*, user: User, email: str, keep_session_of: HttpRequest | None = None) -> dict:
     """Leave `user` reachable through `email` alone: other addresses removed, the password cleared
     (every session with it ends), API keys revoked, pending sign-in links spent, open inbox sockets
-    closed; and tell `email` what was done. Returns what was removed."""
+    closed; and tell `email` what was done and which workspaces the account is in. Returns that."""
     from api import services as api_services
     from tenants.models import Membership, WorkspaceHandoff
 
@@ -82,7 +82,11 @@ def account_take_back(*, user: User, email: str, keep_session_of: HttpRequest | 
         _sessions_end_on_commit(user, [membership.workspace.schema_name for membership in memberships])
     if keep_session_of is not None and keep_session_of.user.pk == user.pk:
         update_session_auth_hash(keep_session_of, user)  # the prover stays signed in here
-    removed = {"addresses": others, "api_keys": keys}
+    removed = {
+        "addresses": others,
+        "api_keys": keys,
+        "workspaces": [f"{m.workspace.name} ({m.get_role_display().lower()})" for m in memberships],
+    }
     _send_taken_back_mail(email=email, removed=removed)
     return removed
 
@@ -108,6 +112,11 @@ def _send_taken_back_mail(*, email: str, removed: dict) -> None:
         lines.append("- these other addresses were removed: " + ", ".join(removed["addresses"]) + ";")
     if removed["api_keys"]:
         lines.append(f"- {removed['api_keys']} API key(s) made with the account were revoked;")
+    if removed["workspaces"]:
+        lines += [
+            "- the account stays a member of " + ", ".join(removed["workspaces"]) + ": whoever used it",
+            "  before you set those up, so check their team and webhooks, or leave the ones you do not know;",
+        ]
     lines += [
         "",
         "If you did not expect this: the account was not yours before, and nothing of yours was in it.",

@@ -68,6 +68,7 @@ def test_the_victims_password_reset_takes_the_pre_hijacked_account_back(workspac
 
     told = [m for m in mail.outbox if m.to == [VICTIM] and "yours alone" in m.subject]
     assert told and ATTACKER in told[0].body and "1 API key" in told[0].body
+    assert "Beta Support (admin)" in told[0].body  # a workspace the attacker may have set up
     assert_attacker_locked_out(user, attacker, workspace_b)
     # Now the victim logs in and joins; the attacker's address gets no way back in.
     logged_in = victim.post("/accounts/login/", {"login": VICTIM, "password": "victims-own-password-7"})
