@@ -50,6 +50,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         if getattr(request, "workspace", None) is None:
+            # One workspace: straight in, not a chooser with one button. Several: the chooser.
+            memberships = list(Membership.objects.filter(user=request.user).select_related("workspace")[:2])
+            if len(memberships) == 1:
+                return handoff_url(request.user, memberships[0].workspace)
             return "/workspaces/"
         return super().get_login_redirect_url(request)
 

@@ -7,11 +7,19 @@ from django.core import mail
 from django.test import override_settings
 
 from conftest import emailed_code, host_client, password_reset_by_code
+from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 
-def test_login_on_the_public_host_lands_on_the_workspace_chooser(client, owner_a):
+def test_login_on_the_public_host_goes_straight_into_the_one_workspace(client, owner_a):
+    response = client.post("/accounts/login/", {"login": owner_a.email, "password": "secret-password-a"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("http://alpha.localhost:8000/handoff/?token=")
+
+
+def test_login_on_the_public_host_with_several_workspaces_lands_on_the_chooser(client, owner_a, workspace_b):
+    Membership.objects.create(user=owner_a, workspace=workspace_b, role=Membership.Role.AGENT)
     response = client.post("/accounts/login/", {"login": owner_a.email, "password": "secret-password-a"})
     assert response.status_code == 302 and response["Location"] == "/workspaces/"
 
