@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import host_client
@@ -80,3 +82,14 @@ def test_post_without_csrf_token_is_refused(workspace_a, owner_a):
     client.force_login(owner_a)
     assert client.post("/settings/", {"name": "x", "slug": "alpha"}).status_code == 403
     assert host_client("alpha.localhost", owner_a).get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [("/", "Overview"), ("/inbox/", "Inbox"), ("/settings/team/", "Team"), ("/settings/", "Settings"),
+     ("/settings/webhooks/new/", "Webhooks"), ("/settings/inbox/", "Labels &amp; replies")],
+)  # fmt: skip
+def test_the_nav_says_which_page_you_are_on(client_a, path, current):
+    page = client_a.get(path).content.decode()
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', page)
+    assert marked == [current]
