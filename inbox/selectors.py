@@ -279,3 +279,31 @@ def mention_handle(user: User) -> str:
 def mention_handles(members) -> str:
     """JSON of [{handle, name}] for the composer's @ menu."""
     return json.dumps([{"handle": mention_handle(m.user), "name": m.user.name} for m in members])
+
+
+@dataclass(frozen=True)
+class FirstStep:
+    title: str
+    hint: str
+    url_name: str
+    done: bool
+
+
+def first_steps(*, workspace) -> list[FirstStep]:
+    """A new workspace's way to its first answered visitor, in order; each step ticks itself off
+    from what has happened (the snippet counts as pasted once a visitor has connected through it)."""
+    from tenants.models import Invitation, Membership
+
+    has_team = (
+        Membership.objects.filter(workspace=workspace).count() > 1
+        or Invitation.objects.filter(workspace=workspace, revoked_at__isnull=True).exists()
+    )
+    return [
+        FirstStep("Add your website", "Name it and say which addresses may show the chat.", "website_list",
+                  Website.objects.exists()),
+        FirstStep("Paste the snippet", "One line before </body>; this ticks itself off when the first "
+                  "visitor connects.", "website_list", Contact.objects.exists()),
+        FirstStep("Invite a teammate", "Agents answer chats; admins also manage settings.", "team", has_team),
+        FirstStep("Answer a visitor", "Say hello from your site in another browser; reply from the inbox.",
+                  "inbox", Message.objects.filter(author_kind=Message.AuthorKind.AGENT).exists()),
+    ]  # fmt: skip

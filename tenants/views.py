@@ -52,10 +52,15 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 
 def workspace_home(request: HttpRequest) -> HttpResponse:
+    from inbox.selectors import first_steps
+
+    steps = first_steps(workspace=request.workspace) if request.membership.can_manage_workspace else []
     return render(
         request,
         "workspace/home.html",
         {
+            "first_steps": steps if not all(step.done for step in steps) else [],
+            "first_steps_done": sum(step.done for step in steps),
             "members": selectors.members_of_workspace(workspace=request.workspace),
             "other_memberships": selectors.memberships_of_user(user=request.user).exclude(
                 workspace=request.workspace
