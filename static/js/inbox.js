@@ -272,19 +272,34 @@
     }
   });
 
-  // --- suggestions under the composer: "/" and a shortcut at the start inserts a canned response;
-  // "@" in a note names a teammate (who is then notified)
+  // --- suggestions under the composer: "/" and a shortcut (at the start or after a space) inserts a
+  // canned response in its place; "@" in a note names a teammate (who is then notified)
 
   let canned = null; // one request, however fast the agent types
+  const CANNED_TYPED = /(?:^|\s)\/([\w-]*)$/;
   async function cannedSuggestions(area, menu) {
-    if (!area.value.startsWith("/")) return [];
+    if (!CANNED_TYPED.test(area.value.slice(0, area.selectionStart))) return [];
     canned ??= fetch(menu.dataset.url).then((response) => response.json()).then((data) => data.canned);
     const all = await canned;
-    const match = /^\/([\w-]*)$/.exec(area.value); // what is in the box now, after the wait
+    const before = area.value.slice(0, area.selectionStart); // what is in the box now, after the wait
+    const match = CANNED_TYPED.exec(before);
     if (!match) return [];
+    if (!all.length) {
+      // None yet: say where they are made, rather than show nothing.
+      const where = menu.dataset.addUrl ? "add them in Labels & replies" : "an owner or admin adds them";
+      return [{ label: "/", detail: `No canned responses yet: ${where}.`, hint: true, apply: () => {} }];
+    }
     return all
       .filter((c) => c.shortcut.startsWith(match[1].toLowerCase()))
-      .map((c) => ({ label: `/${c.shortcut}`, detail: c.body, apply: () => (area.value = c.body) }));
+      .map((c) => ({
+        label: `/${c.shortcut}`,
+        detail: c.body,
+        apply: () => {
+          const start = before.length - match[1].length - 1;
+          area.value = `${area.value.slice(0, start)}${c.body}${area.value.slice(area.selectionStart)}`;
+          area.selectionStart = area.selectionEnd = start + c.body.length;
+        },
+      }));
   }
 
   function mentionSuggestions(area) {
@@ -317,6 +332,7 @@
         item.id = `suggestion-${i}`;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(i === 0));
+        if (suggestion.hint) item.setAttribute("aria-disabled", "true");
         const label = document.createElement("span");
         label.className = "mono";
         label.textContent = suggestion.label;

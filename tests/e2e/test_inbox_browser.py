@@ -138,14 +138,14 @@ def test_canned_responses_and_labels_from_the_keyboard(live_server_asgi, browser
     )
 
     ana.keyboard.press("r")
-    ana.keyboard.type("/sh")
+    ana.keyboard.type("Thanks! /sh")  # a shortcut after a space works as well as at the start
     menu = ana.locator("#canned-menu")
     expect(menu.get_by_role("option")).to_have_count(1)
     expect(menu.get_by_role("option")).to_contain_text("/shipping")
     ana.keyboard.press("Enter")  # takes the suggestion, does not send
-    expect(ana.locator("#composer-body")).to_have_value("We ship worldwide in 2-5 days.")
+    expect(ana.locator("#composer-body")).to_have_value("Thanks! We ship worldwide in 2-5 days.")
     ana.keyboard.press("Enter")
-    expect(ana.locator(".bubble-agent")).to_contain_text("We ship worldwide in 2-5 days.")
+    expect(ana.locator(".bubble-agent")).to_contain_text("Thanks! We ship worldwide in 2-5 days.")
 
     ana.locator("summary", has_text="Labels").click()
     ana.get_by_role("button", name="Billing").click()
@@ -208,3 +208,25 @@ def test_a_hidden_inbox_raises_a_notification_and_the_title_count(
     ana.wait_for_function("() => window.shown.length > 0")
     assert ana.evaluate("window.shown") == [["New conversation", "Is the shop open on Sunday?"]]
     expect(ana).to_have_title("(1) Inbox · Alpha Support")
+
+
+def test_a_slash_with_no_canned_responses_says_where_to_add_them(
+    live_server_asgi, browser, site, tx_workspaces
+):
+    def prepare():
+        contact, _ = services.contact_for_visitor(website=site, token=None)
+        message, _ = services.message_from_visitor(contact_id=contact.pk, body="Hello?")
+        return message.conversation_id
+
+    conversation_id = off_the_browser_thread(run_in_workspace, tx_workspaces.alpha.schema_name, prepare)
+    ana = _agent_page(
+        browser, live_server_asgi, tx_workspaces.owner_a, f"/inbox/c/{conversation_id}/?tab=all"
+    )
+    ana.keyboard.press("r")
+    ana.keyboard.type("/")
+    hint = ana.locator("#canned-menu").get_by_role("option")
+    expect(hint).to_contain_text("No canned responses yet: add them in Labels & replies.")
+    ana.keyboard.press("Enter")  # closes the hint; sends nothing
+    expect(ana.locator("#canned-menu")).to_be_hidden()
+    expect(ana.locator(".bubble-agent")).to_have_count(0)
+    assert ana.console_errors == []
