@@ -2,7 +2,8 @@
 
 `/widget.js` is what the snippet names: it may be cached for 5 minutes and then used while it is
 revalidated in the background for a day (ETag = content hash, so revalidation is a 304). The same
-file at `/widget.<hash>.js` never changes, for pages that pin a version.
+file at `/widget.<hash>.js` never changes, for pages that pin a version. HEAD (CDNs, uptime checks)
+is answered like GET without the body: same headers, same 304 on a matching If-None-Match.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 DIST = Path(__file__).resolve().parent.parent / "widget_js" / "dist"
 SHORT_CACHE = "public, max-age=300, stale-while-revalidate=86400"
@@ -54,9 +55,12 @@ def _serve(request: HttpRequest, bundle: Bundle, cache_control: str) -> HttpResp
         response = HttpResponseNotModified()
     else:
         gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
+        code = bundle.gzipped if gzip_ok else bundle.code
         response = HttpResponse(
-            bundle.gzipped if gzip_ok else bundle.code, content_type="text/javascript; charset=utf-8"
+            b"" if request.method == "HEAD" else code, content_type="text/javascript; charset=utf-8"
         )
+        # The length of what GET sends, for HEAD too (set here: CommonMiddleware would count the empty body).
+        response["Content-Length"] = str(len(code))
         if gzip_ok:
             response["Content-Encoding"] = "gzip"
     response["ETag"] = etag
@@ -67,12 +71,12 @@ def _serve(request: HttpRequest, bundle: Bundle, cache_control: str) -> HttpResp
     return response
 
 
-@require_GET
+@require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
     return _serve(request, current_bundle(), SHORT_CACHE)
 
 
-@require_GET
+@require_safe
 def widget_js_pinned(request: HttpRequest, version: str) -> HttpResponse:
     bundle = current_bundle()
     if version != bundle.hash:

@@ -36,6 +36,27 @@ def test_revalidation_is_a_304(client):
     assert client.get("/widget.js", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
 
 
+@pytest.mark.parametrize("accept_encoding", ["gzip", ""])
+def test_head_answers_like_get_without_the_body(client, accept_encoding):
+    """CDNs and uptime checks send HEAD: the same headers as GET (its length too), and no body."""
+    get = client.get("/widget.js", HTTP_ACCEPT_ENCODING=accept_encoding)
+    head = client.head("/widget.js", HTTP_ACCEPT_ENCODING=accept_encoding)
+    assert head.status_code == 200 and head.content == b""
+    for header in ("Content-Type", "ETag", "Cache-Control", "Vary", "Cross-Origin-Resource-Policy"):
+        assert head[header] == get[header]
+    assert head["Content-Length"] == get["Content-Length"] == str(len(get.content))
+    assert head.get("Content-Encoding") == get.get("Content-Encoding")
+
+
+def test_head_revalidation_and_the_pinned_version(client):
+    version = _manifest()["hash"]
+    assert client.head("/widget.js", HTTP_IF_NONE_MATCH=f'"{version}"').status_code == 304
+    pinned = client.head(f"/widget.{version}.js")
+    assert pinned.status_code == 200 and pinned["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert client.head(f"/widget.{version}.js", HTTP_IF_NONE_MATCH=f'"{version}"').status_code == 304
+    assert client.head("/widget.000000000000.js").status_code == 404
+
+
 def test_plain_clients_get_it_uncompressed(client):
     response = client.get("/widget.js")
     assert "Content-Encoding" not in response
