@@ -10,7 +10,8 @@ beside Django, not through Django's (synchronous) middleware: a poll waiting 25 
 cost a coroutine, not the thread every request of the process shares. They use no cookies, so
 no CSRF; CORS answers only the origins the website allows. Checks and limits are the socket's,
 through the same inbox.widget functions; and a visitor, or an address, may keep only so many polls
-waiting at once (PARLEY_POLLS_PER_VISITOR, PARLEY_POLLS_PER_IP): past that, 429 at once.
+waiting at once (PARLEY_POLLS_PER_VISITOR, PARLEY_POLLS_PER_IP): past that, 429 at once. When the
+server is stopping, waiting polls answer at once (config/shutdown.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from channels.layers import get_channel_layer
 
-from config import request_input
+from config import request_input, shutdown
 from inbox import rate_limits, realtime, widget
 from inbox.exceptions import InboxError
 
@@ -190,16 +191,29 @@ async def _poll(site: widget.WidgetSite, contact_id: int, after_id: int, wait: f
             # Subscribed first, then looked again: a message committed in between is not missed.
             messages = await widget.messages_after(site, contact_id, after_id)
             if not messages:
-                try:
-                    event = await asyncio.wait_for(layer.receive(channel), timeout=wait)
-                except TimeoutError:
-                    event = None
+                event = await _next_event_unless_stopping(layer, channel, wait)
                 if event and event.get("type") == "typing" and event.get("who") == "agent":
                     typing = {"is_typing": event["is_typing"], "name": event.get("name", "")}
                 messages = await widget.messages_after(site, contact_id, after_id)
         finally:
             await layer.group_discard(group, channel)
     return {"type": "messages", "messages": messages, "typing": typing}
+
+
+async def _next_event_unless_stopping(layer, channel: str, wait: float) -> dict | None:
+    """The channel's next event within `wait` seconds; None at the deadline, or at once when the
+    server is stopping: the poll then answers with what it has and the client polls again elsewhere."""
+    receive = asyncio.ensure_future(layer.receive(channel))
+    stop = asyncio.ensure_future(shutdown.stopping().wait())
+    try:
+        await asyncio.wait({receive, stop}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (receive, stop):
+            task.cancel()
+        await asyncio.gather(receive, stop, return_exceptions=True)
+    if receive.done() and not receive.cancelled():
+        return receive.result()
+    return None
 
 
 ACTIONS = {

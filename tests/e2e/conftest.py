@@ -47,9 +47,10 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, port: int, log_path: Path) -> None:
+    def __init__(self, port: int, log_path: Path, process: subprocess.Popen | None = None) -> None:
         self.port = port
         self.log_path = log_path
+        self.process = process
 
     @property
     def public_url(self) -> str:
@@ -98,7 +99,7 @@ def running_server(log_name: str = "live-server", **env: str) -> Iterator[LiveSe
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("uvicorn did not start: " + log_path.read_text()) from None
                 time.sleep(0.1)
-        yield LiveServer(port, log_path)
+        yield LiveServer(port, log_path, server)
     finally:
         server.terminate()
         try:
