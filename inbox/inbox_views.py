@@ -4,6 +4,7 @@ Every view renders the partials the live socket renders too (templates/inbox/par
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -44,12 +45,16 @@ def _pane_context(conversation: Conversation, members: list[Membership]) -> dict
 
 
 def _list_context(
-    request: HttpRequest, filters: selectors.InboxFilters, members: list[Membership], open_conversation_id
+    request: HttpRequest,
+    filters: selectors.InboxFilters,
+    members: list[Membership],
+    open_conversation_id,
+    counts: dict[str, int] | None = None,
 ) -> dict:
     return {
         "filters": filters,
         "page": selectors.conversation_page(agent_id=request.user.pk, filters=filters),
-        "counts": selectors.inbox_counts(agent_id=request.user.pk),
+        "counts": counts if counts is not None else selectors.inbox_counts(agent_id=request.user.pk),
         "websites": selectors.websites_of_workspace(),
         "labels": selectors.labels_of_workspace(),
         "members": members,
@@ -60,7 +65,8 @@ def _list_context(
 
 @require_GET
 def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
-    """The whole inbox, optionally with one conversation open; with htmx, only that conversation's pane."""
+    """The whole inbox, optionally with one conversation open; with htmx, only that conversation's pane.
+    Without a tab in the URL it opens on the first tab with something in it (selectors.opening_tab)."""
     filters = selectors.inbox_filters_from(request.GET)
     conversation = _conversation_or_404(conversation_id) if conversation_id else None
     members = _members(request)
@@ -70,7 +76,11 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         pane = _pane_context(conversation, members)
         if request.htmx and request.htmx.target == "conversation-pane":
             return render(request, "inbox/partials/conversation_pane.html", {**pane, "filters": filters})
-    context = {**pane, **_list_context(request, filters, members, conversation.pk if conversation else None)}
+    counts = selectors.inbox_counts(agent_id=request.user.pk)
+    if "tab" not in request.GET:  # the tab badges' counts, reused: no query more
+        filters = replace(filters, tab=selectors.opening_tab(counts, member_count=len(members)))
+    open_id = conversation.pk if conversation else None
+    context = {**pane, **_list_context(request, filters, members, open_id, counts)}
     online, away = presence.presence_sync(request.workspace.schema_name)
     context["team"] = selectors.presence_rows(members, online, away)
     return render(request, "inbox/inbox.html", context)

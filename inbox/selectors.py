@@ -204,6 +204,14 @@ def inbox_counts(*, agent_id: int) -> dict[str, int]:
     return row
 
 
+def opening_tab(counts: dict[str, int], *, member_count: int) -> str:
+    """The tab the inbox opens on when the URL names none: "all" for a team of one, else the first of
+    mine, unassigned, all with an open conversation (a new owner's first one is unassigned), else mine."""
+    if member_count <= 1:
+        return "all"
+    return next((tab for tab in INBOX_TABS if counts[tab]), "mine")
+
+
 def conversation_for_agent(conversation_id: int) -> Conversation | None:
     """A conversation of this workspace (the caller's schema) with what its pane shows."""
     conversation = (

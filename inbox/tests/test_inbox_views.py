@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -394,3 +395,49 @@ def test_snooze_until_a_chosen_time(client_a, workspace_a, website_a):
         f"/inbox/c/{conversation.pk}/status/", {"status": "snoozed", "snooze": "2020-01-01T09:00"}
     )
     assert past.status_code == 422 and "future" in past.content.decode()
+
+
+def _active_tab(html: str) -> str:
+    (tab,) = re.findall(r'aria-current="page"\s+href="\?tab=(\w+)', html)
+    return tab
+
+
+def _opening_tab(client) -> str:
+    """The tab /inbox/ opens on, with no tab in its URL."""
+    return _active_tab(client.get("/inbox/").content.decode())
+
+
+def test_a_team_of_one_opens_on_all(client_a, workspace_a, website_a, owner_a):
+    assert _opening_tab(client_a) == "all"
+    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a)
+    assert _opening_tab(client_a) == "all"
+
+
+def test_a_team_opens_on_the_first_tab_with_something_in_it(
+    client_a, workspace_a, website_a, owner_a, owner_b
+):
+    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    assert _opening_tab(client_a) == "mine"  # nothing anywhere
+    conversation = _visitor_writes(workspace_a, website_a, "My first visitor")
+    assert _opening_tab(client_a) == "unassigned"  # a new owner's first conversation is not hidden
+    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_b, by=owner_a)
+    assert _opening_tab(client_a) == "all"
+    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a)
+    assert _opening_tab(client_a) == "mine"
+    # A tab the URL names is kept, even an empty one.
+    assert _active_tab(client_a.get("/inbox/?tab=unassigned").content.decode()) == "unassigned"
+
+
+def test_choosing_the_opening_tab_costs_no_query(client_a, workspace_a, website_a, owner_b):
+    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
+    _visitor_writes(workspace_a, website_a, "first")
+
+    def queries_for(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client_a.get(url).status_code == 200
+        return len(captured)
+
+    # The same page as the tab named in the URL, for the same number of queries: the badges' counts decide.
+    assert _opening_tab(client_a) == "unassigned"
+    assert queries_for("/inbox/") == queries_for("/inbox/?tab=unassigned")
