@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: run test install widget lint format services stop-services lock
+.PHONY: run test install widget lint format services stop-services lock chromium
+
+# The browser tests drive this Chromium (tests/e2e/conftest.py); the command is the one .ci/run uses.
+CHROMIUM := /usr/bin/chromium
+CHROMIUM_INSTALL := apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
@@ -30,7 +34,20 @@ install: $(VENV)/.installed widget
 run: install
 	$(PY) -m config.devserver
 
-test: install lint
+# Checked first: without it the suite would end in a wall of browser-test failures.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing Chromium for the browser tests: $(CHROMIUM_INSTALL)"; \
+	    export DEBIAN_FRONTEND=noninteractive; ($(CHROMIUM_INSTALL)) >/dev/null || exit 1; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM). Install it, then run make test again:" >&2; \
+	    echo "  sudo sh -c '$(CHROMIUM_INSTALL)'" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: chromium install lint
 	$(PY) -m config.embedded_services start
 	$(PY) -m pytest
 

@@ -11,7 +11,7 @@ from accounts.models import User
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.views import snippet
-from tenants import app_settings, services
+from tenants import app_settings, selectors, services
 from tenants.context import workspace_schema
 from tenants.models import Workspace
 
@@ -30,6 +30,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host_port: int, **options):
+        if not Workspace.objects.filter(slug=DEMO_SLUG).exists() and not selectors.spare_count():
+            # A fresh install has no spare schema yet: make the demo's here, said plainly, rather than
+            # have workspace_create warn about an empty pool as it would at a sign-up.
+            self.stdout.write("making the first workspace schema (every migration; a few seconds)")
+            services.spare_schema_provision()
         with transaction.atomic():
             user = User.objects.filter(email=DEMO_EMAIL).first()
             if user is None:
