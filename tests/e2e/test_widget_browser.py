@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -208,3 +210,85 @@ def test_a_foreign_origin_gets_no_chat(live_server_asgi, host_page_server, page,
     expect(page.locator("parley-widget .status")).to_contain_text("is not allowed for this site key")
     expect(page.locator("parley-widget .composer")).to_be_hidden()
     assert any("not allowed" in w for w in warnings)
+
+
+# What Prototype 1.6 defines: JSON.stringify then writes every array as a string inside the JSON.
+PROTOTYPE_TOJSON = """<script>
+  Array.prototype.toJSON = function () {
+    return "[" + Array.prototype.map.call(this, function (v) { return JSON.stringify(v); }).join(", ") + "]";
+  };
+</script>"""
+
+
+def test_a_message_queued_on_a_page_with_prototype_js_is_sent_on_the_next_page_view(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    host_page_server.html = _host_page(live_server_asgi, site.site_key, before=PROTOTYPE_TOJSON)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .greeting")).to_be_visible()
+    page.context.set_offline(True)
+    expect(page.locator("parley-widget .status")).to_contain_text("Reconnecting")
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("queued under Prototype")
+    composer.press("Enter")
+    expect(page.locator("parley-widget .meta.visitor", has_text="Sending")).to_have_count(1)
+    page.close()  # the visitor leaves with the message still queued
+    assert _messages(schema) == []
+
+    page.context.set_offline(False)
+    again = page.context.new_page()
+    errors = []
+    again.on("pageerror", lambda exc: errors.append(str(exc)))
+    again.goto(host_page_server.origin + "/")
+    again.locator("parley-widget .launcher").click()
+    assert _wait_for_rows(schema, 1, again) == [("visitor", "queued under Prototype")]
+    expect(again.locator("parley-widget .meta.visitor", has_text="Sending")).to_have_count(0)
+    expect(again.locator("parley-widget .msg.visitor")).to_have_count(1)
+    again.reload()  # and the state it saved this time reads back too
+    again.locator("parley-widget .launcher").click()
+    expect(again.locator("parley-widget .msg.visitor")).to_have_text("queued under Prototype")
+    assert errors == []  # the first page logged its failed offline sockets; this one must not fail
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '{"token": {"x": 1}, "unread": "many", "outbox": "[{\\"client_id\\": 1}]"}',
+        '{"outbox": [null, 7, {"client_id": "c1"}, {"client_id": 2, "body": "x"}]}',
+    ],
+)
+def test_a_corrupt_stored_state_is_discarded_not_fatal(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, stored
+):
+    schema = tx_workspaces.alpha.schema_name
+    page.add_init_script(f"localStorage.setItem('parley:{site.site_key}', {stored!r});")
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
+    expect(page.locator("parley-widget .msg")).to_have_count(0)
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("still works")
+    composer.press("Enter")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "still works")]
+    expect(page.locator("parley-widget .meta.visitor")).to_contain_text("Sent")
+    assert page.console_errors == []
+
+
+def test_a_message_an_older_widget_stored_as_a_string_is_still_sent(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    # What the widget wrote under Prototype.js before it serialised its own state.
+    schema = tx_workspaces.alpha.schema_name
+    pending = {"client_id": "0b6f2a1e-0000-4000-8000-000000000001", "body": "left by the old widget"}
+    outbox = json.dumps([pending])
+    stored = json.dumps({"token": None, "unread": 0, "outbox": outbox})
+    page.add_init_script(f"localStorage.setItem('parley:{site.site_key}', {json.dumps(stored)});")
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "left by the old widget")]
+    expect(page.locator("parley-widget .msg.visitor")).to_have_text("left by the old widget")
+    assert page.console_errors == []

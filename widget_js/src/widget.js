@@ -24,6 +24,16 @@ function uuid4() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+// JSON written without JSON.stringify's toJSON hooks, which host pages redefine (Prototype.js turns
+// every array into a string); only primitives go through JSON.stringify, which never calls toJSON on them.
+function encode(value) {
+  if (Array.isArray(value)) return `[${value.map(encode).join()}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).map((key) => `${JSON.stringify(key)}:${encode(value[key])}`).join()}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -39,10 +49,10 @@ function boot(script) {
 
   // --- state (what survives a reload is saved to localStorage)
   const saved = readStorage();
-  let token = saved.token || null;
+  let token = typeof saved.token === "string" ? saved.token : null;
   let lastId = 0; // a fresh page loads the recent history, then catches up from its newest id
-  let unread = saved.unread || 0;
-  const outbox = (saved.outbox || []).map((p) => ({ ...p, status: "sending" }));
+  let unread = saved.unread > 0 ? saved.unread | 0 : 0;
+  const outbox = saved.outbox.map(({ client_id, body }) => ({ client_id, body, status: "sending" }));
   const known = new Map();
   let config = { accent_color: "#4f46e5", greeting: "", team_name: "", launcher_position: "right", ask_email_after_seconds: 0 };
   let open = false;
@@ -66,18 +76,30 @@ function boot(script) {
   let attempt = 0;
   let wsFailures = 0;
 
+  // What is stored may be corrupt (or written by an older widget under Prototype.js, with the outbox
+  // as a string): keep what is well-formed, drop the rest, never fail.
   function readStorage() {
+    const parse = (text) => {
+      try {
+        return JSON.parse(text);
+      } catch {}
+    };
+    let state = {};
     try {
-      return JSON.parse(localStorage.getItem(storageKey)) || {};
+      state = parse(localStorage.getItem(storageKey)) || {};
     } catch {
-      return {};
+      /* storage blocked */
     }
+    let list = state.outbox;
+    if (typeof list === "string") list = parse(list);
+    const valid = (p) => p && typeof p.client_id === "string" && typeof p.body === "string";
+    return { token: state.token, unread: state.unread, outbox: Array.isArray(list) ? list.filter(valid) : [] };
   }
 
   function persist() {
     try {
       const waiting = outbox.filter((p) => p.status !== "failed").map(({ client_id, body }) => ({ client_id, body }));
-      localStorage.setItem(storageKey, JSON.stringify({ token, unread, outbox: waiting }));
+      localStorage.setItem(storageKey, encode({ token, unread, outbox: waiting }));
     } catch {
       /* storage full or blocked: the session still works, it just won't survive a reload */
     }
@@ -94,7 +116,7 @@ function boot(script) {
     let welcomed = false;
     const ws = new WebSocket(`${base.replace(/^http/, "ws")}/ws/widget/?site=${encodeURIComponent(siteKey)}`);
     socket = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token, after_id: lastId, page_url: location.href }));
+    ws.onopen = () => ws.send(encode({ type: "hello", token, after_id: lastId, page_url: location.href }));
     ws.onmessage = (event) => {
       let frame;
       try {
@@ -122,7 +144,7 @@ function boot(script) {
 
   function transmit(frame) {
     if (transport === "ws") {
-      if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
+      if (socket && socket.readyState === 1) socket.send(encode(frame));
       return;
     }
     const action = { message: "messages", identify: "identify" }[frame.type];
@@ -139,7 +161,7 @@ function boot(script) {
     const response = await fetch(`${base}/widget/api/${action}?site=${encodeURIComponent(siteKey)}${query}`, {
       method,
       headers: { "Content-Type": "application/json", ...(token ? { "X-Parley-Visitor": token } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+      body: body ? encode(body) : undefined,
       credentials: "omit",
     });
     const data = await response.json().catch(() => ({}));
