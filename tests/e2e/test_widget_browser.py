@@ -292,3 +292,29 @@ def test_a_message_an_older_widget_stored_as_a_string_is_still_sent(
     assert _wait_for_rows(schema, 1, page) == [("visitor", "left by the old widget")]
     expect(page.locator("parley-widget .msg.visitor")).to_have_text("left by the old widget")
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "window.WebSocket = undefined;",
+        "window.WebSocket = function () { throw new Error('blocked by a privacy extension'); };",
+    ],
+    ids=["undefined", "throwing"],
+)
+def test_a_broken_websocket_constructor_means_http(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, breakage
+):
+    schema = tx_workspaces.alpha.schema_name
+    page.add_init_script(breakage)
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("sent without a WebSocket")
+    composer.press("Enter")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "sent without a WebSocket")]
+    _reply(schema, tx_workspaces.owner_a, "Received over long-poll.")
+    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Received over long-poll.")
+    assert page.console_errors == []

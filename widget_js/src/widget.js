@@ -71,7 +71,7 @@ function boot(script) {
   let typingStopTimer = null;
 
   // --- transport: a WebSocket, or HTTP (POST + long-poll) where WebSockets fail
-  let transport = "WebSocket" in window ? "ws" : "http";
+  let transport = "ws";
   let socket = null;
   let attempt = 0;
   let wsFailures = 0;
@@ -114,7 +114,14 @@ function boot(script) {
     if (refused) return;
     if (transport === "http") return httpHello();
     let welcomed = false;
-    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/ws/widget/?site=${encodeURIComponent(siteKey)}`);
+    let ws;
+    try {
+      ws = new WebSocket(`${base.replace(/^http/, "ws")}/ws/widget/?site=${encodeURIComponent(siteKey)}`);
+    } catch {
+      // Missing (window.WebSocket = undefined) or made to throw, as some privacy extensions do.
+      transport = "http";
+      return httpHello();
+    }
     socket = ws;
     ws.onopen = () => ws.send(encode({ type: "hello", token, after_id: lastId, page_url: location.href }));
     ws.onmessage = (event) => {
