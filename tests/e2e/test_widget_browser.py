@@ -124,24 +124,25 @@ def test_the_widget_falls_back_to_http_where_websockets_are_blocked(
     assert page.console_errors == []
 
 
+# The test holds the network switch: while __offline, every new WebSocket fails to connect.
+NETWORK_SWITCH = """
+  const RealWebSocket = window.WebSocket;
+  window.__offline = false;
+  window.__sockets = [];
+  window.WebSocket = function (url, protocols) {
+    const socket = new RealWebSocket(window.__offline ? "ws://127.0.0.1:9/" : url, protocols);
+    window.__sockets.push(socket);
+    return socket;
+  };
+  window.WebSocket.prototype = RealWebSocket.prototype;
+"""
+
+
 def test_messages_written_offline_are_sent_in_order_after_reconnecting(
     live_server_asgi, host_page_server, page, site, tx_workspaces
 ):
     schema = tx_workspaces.alpha.schema_name
-    # The test holds the network switch: while __offline, every new WebSocket fails to connect.
-    page.add_init_script(
-        """
-        const RealWebSocket = window.WebSocket;
-        window.__offline = false;
-        window.__sockets = [];
-        window.WebSocket = function (url, protocols) {
-          const socket = new RealWebSocket(window.__offline ? "ws://127.0.0.1:9/" : url, protocols);
-          window.__sockets.push(socket);
-          return socket;
-        };
-        window.WebSocket.prototype = RealWebSocket.prototype;
-        """
-    )
+    page.add_init_script(NETWORK_SWITCH)
     host_page_server.html = _host_page(live_server_asgi, site.site_key)
     page.goto(host_page_server.origin + "/")
     page.locator("parley-widget .launcher").click()
@@ -225,10 +226,13 @@ def test_a_message_queued_on_a_page_with_prototype_js_is_sent_on_the_next_page_v
 ):
     schema = tx_workspaces.alpha.schema_name
     host_page_server.html = _host_page(live_server_asgi, site.site_key, before=PROTOTYPE_TOJSON)
+    # context.set_offline does not stop new WebSockets to localhost: this page gets its own switch.
+    page.add_init_script(NETWORK_SWITCH)
     page.goto(host_page_server.origin + "/")
     page.locator("parley-widget .launcher").click()
     expect(page.locator("parley-widget .greeting")).to_be_visible()
-    page.context.set_offline(True)
+    page.route("**/widget/api/**", lambda route: route.abort())  # and no HTTP fallback either
+    page.evaluate("window.__offline = true; window.__sockets.at(-1).close();")
     expect(page.locator("parley-widget .status")).to_contain_text("Reconnecting")
     composer = page.locator("parley-widget").get_by_label("Message")
     composer.fill("queued under Prototype")
@@ -237,8 +241,7 @@ def test_a_message_queued_on_a_page_with_prototype_js_is_sent_on_the_next_page_v
     page.close()  # the visitor leaves with the message still queued
     assert _messages(schema) == []
 
-    page.context.set_offline(False)
-    again = page.context.new_page()
+    again = page.context.new_page()  # same storage, back online
     errors = []
     again.on("pageerror", lambda exc: errors.append(str(exc)))
     again.goto(host_page_server.origin + "/")
