@@ -159,10 +159,12 @@ def page(browser, request):
 
 
 class HostPageServer:
-    """A customer's website stand-in on its own origin (127.0.0.1:<port>): serves `html` at /."""
+    """A customer's website stand-in on its own origin (127.0.0.1:<port>): serves `html` at /, with
+    `headers` added to the response (set them with monkeypatch: the server lives for the session)."""
 
     def __init__(self) -> None:
         self.html = "<!DOCTYPE html><title>empty</title>"
+        self.headers: dict[str, str] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -171,6 +173,8 @@ class HostPageServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in outer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

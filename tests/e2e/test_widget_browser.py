@@ -321,3 +321,23 @@ def test_a_broken_websocket_constructor_means_http(
     _reply(schema, tx_workspaces.owner_a, "Received over long-poll.")
     expect(page.locator("parley-widget .msg.agent")).to_contain_text("Received over long-poll.")
     assert page.console_errors == []
+
+
+def test_a_host_page_csp_without_websockets_falls_back_to_http(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, monkeypatch
+):
+    # Chromium reports the blocked socket with an `error` and never a `close`.
+    schema = tx_workspaces.alpha.schema_name
+    csp = f"connect-src {live_server_asgi.public_url}"
+    monkeypatch.setattr(host_page_server, "headers", {"Content-Security-Policy": csp})
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("behind a strict CSP")
+    composer.press("Enter")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "behind a strict CSP")]
+    expect(page.locator("parley-widget .meta.visitor")).to_contain_text("Sent")
+    _reply(schema, tx_workspaces.owner_a, "Long-poll got through.")
+    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Long-poll got through.")

@@ -134,14 +134,20 @@ function boot(script) {
       if (frame.type === "welcome") welcomed = true;
       receive(frame);
     };
-    ws.onclose = (event) => {
+    // A socket is lost on its close, on an error (a page's CSP without ws: gets an error and never a
+    // close in Chromium), or when no welcome came within seconds; each counts once.
+    const lost = (event) => {
+      clearTimeout(welcomeTimer);
       if (socket !== ws) return;
       socket = null;
+      ws.close();
       setReady(false);
       if (REFUSED_CODES.has(event.code)) return refuse(refused || "This chat is not available here.");
-      if (!welcomed && ++wsFailures >= 3) transport = "http"; // a proxy that eats WebSockets
+      if (!welcomed && ++wsFailures >= 3) transport = "http"; // a proxy or a CSP that stops WebSockets
       reconnectLater();
     };
+    const welcomeTimer = setTimeout(() => welcomed || lost({}), 5000);
+    ws.onerror = ws.onclose = lost;
   }
 
   function reconnectLater() {
