@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
@@ -49,6 +50,10 @@ async def _fresh_channel_layer_pools():
     layer = get_channel_layer()
     if hasattr(layer, "close_pools"):
         await layer.close_pools()
+    # channels-redis also keeps one receive lock per layer, bound to the loop of the receive that
+    # made it: a consumer's receive a test's loop left pending would hand the next test a lock of a
+    # dead loop ("bound to a different event loop"). Each test gets a layer of its own.
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     await close_async_pools()
     await rate_limits.close()
 
