@@ -297,6 +297,23 @@ def test_a_message_an_older_widget_stored_as_a_string_is_still_sent(
     assert page.console_errors == []
 
 
+def _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, body: str) -> None:
+    """Open the widget on the host page, send `body` (it reaches the database and shows as sent), and
+    see an agent's reply arrive."""
+    schema = tx_workspaces.alpha.schema_name
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    page.goto(host_page_server.origin + "/")
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill(body)
+    composer.press("Enter")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", body)]
+    expect(page.locator("parley-widget .meta.visitor")).to_contain_text("Sent")
+    _reply(schema, tx_workspaces.owner_a, f"Reply to: {body}")
+    expect(page.locator("parley-widget .msg.agent")).to_contain_text(f"Reply to: {body}")
+
+
 @pytest.mark.parametrize(
     "breakage",
     [
@@ -308,18 +325,8 @@ def test_a_message_an_older_widget_stored_as_a_string_is_still_sent(
 def test_a_broken_websocket_constructor_means_http(
     live_server_asgi, host_page_server, page, site, tx_workspaces, breakage
 ):
-    schema = tx_workspaces.alpha.schema_name
     page.add_init_script(breakage)
-    host_page_server.html = _host_page(live_server_asgi, site.site_key)
-    page.goto(host_page_server.origin + "/")
-    page.locator("parley-widget .launcher").click()
-    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
-    composer = page.locator("parley-widget").get_by_label("Message")
-    composer.fill("sent without a WebSocket")
-    composer.press("Enter")
-    assert _wait_for_rows(schema, 1, page) == [("visitor", "sent without a WebSocket")]
-    _reply(schema, tx_workspaces.owner_a, "Received over long-poll.")
-    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Received over long-poll.")
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "sent without a WebSocket")
     assert page.console_errors == []
 
 
@@ -327,17 +334,6 @@ def test_a_host_page_csp_without_websockets_falls_back_to_http(
     live_server_asgi, host_page_server, page, site, tx_workspaces, monkeypatch
 ):
     # Chromium reports the blocked socket with an `error` and never a `close`.
-    schema = tx_workspaces.alpha.schema_name
     csp = f"connect-src {live_server_asgi.public_url}"
     monkeypatch.setattr(host_page_server, "headers", {"Content-Security-Policy": csp})
-    host_page_server.html = _host_page(live_server_asgi, site.site_key)
-    page.goto(host_page_server.origin + "/")
-    page.locator("parley-widget .launcher").click()
-    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
-    composer = page.locator("parley-widget").get_by_label("Message")
-    composer.fill("behind a strict CSP")
-    composer.press("Enter")
-    assert _wait_for_rows(schema, 1, page) == [("visitor", "behind a strict CSP")]
-    expect(page.locator("parley-widget .meta.visitor")).to_contain_text("Sent")
-    _reply(schema, tx_workspaces.owner_a, "Long-poll got through.")
-    expect(page.locator("parley-widget .msg.agent")).to_contain_text("Long-poll got through.")
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "behind a strict CSP")
