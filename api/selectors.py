@@ -30,13 +30,14 @@ def keys_with_makers(*, workspace) -> list[ApiKey]:
     """The workspace's keys, newest first, each with `maker` (a user or None) and `maker_membership`
     (None once they left), so the page can say which keys their maker's role suspends."""
     keys = list(ApiKey.objects.all())
+    makers = {key.created_by_id for key in keys}
     memberships = {
         m.user_id: m
-        for m in Membership.objects.filter(
-            workspace=workspace, user_id__in={key.created_by_id for key in keys}
-        ).select_related("user")
+        for m in Membership.objects.filter(workspace=workspace, user_id__in=makers).select_related("user")
     }
-    users = User.objects.in_bulk({key.created_by_id for key in keys})
+    # Members come with their membership; only makers who left are read on their own.
+    users = {user_id: m.user for user_id, m in memberships.items()}
+    users |= User.objects.in_bulk(makers - users.keys()) if makers - users.keys() else {}
     for key in keys:
         key.maker = users.get(key.created_by_id)
         key.maker_membership = memberships.get(key.created_by_id)
