@@ -10,12 +10,10 @@ one round trip on the event loop: no thread, no ORM, on the path every delivery 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 import time
 import uuid
-import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -42,7 +40,7 @@ class Claimed:
 
 _CLAIM = (
     "SELECT * FROM {schema}.webhook_delivery_claim("
-    "%(delivery_id)s, %(job_token)s, %(holder)s, %(slots)s, %(lease)s, %(busy_delay)s)"
+    "%(delivery_id)s, %(job_token)s, %(holder)s, %(slots)s, %(lease)s)"
 )
 _RECORD = (
     "SELECT * FROM {schema}.webhook_delivery_record(%(delivery_id)s, %(endpoint_id)s, %(slot)s, "
@@ -50,18 +48,14 @@ _RECORD = (
     "%(schedule)s::double precision[], %(disable_after)s)"
 )
 _RELEASE = "SELECT {schema}.webhook_lease_release(%(endpoint_id)s, %(slot)s, %(holder)s)"
-_REQUEUE = (
-    "SELECT {schema}.webhook_deliveries_enqueue(ARRAY[d.id], now() + make_interval(secs => %(delay)s)) "
-    "FROM {schema}.webhooks_delivery d "
-    "WHERE d.id = %(delivery_id)s AND d.job_token = %(job_token)s AND d.status = 'pending'"
-)
 
 
 async def delivery_claim(
     schema_name: str, delivery_id: int, job_token: int, holder: uuid.UUID
-) -> Claimed | None:
-    """What to send for this job, holding one of the endpoint's slots; None when there is nothing to
-    do now (delivered already, an older job, endpoint disabled, or every slot taken: queued again)."""
+) -> Claimed | str:
+    """What to send for this job, holding one of the endpoint's slots; or why there is nothing to do
+    now: "nothing" (delivered already, an older job, endpoint disabled) or "parked" (every slot is
+    taken: the next one given back queues this delivery again, so no worker waits for it)."""
     row = await workspace_statement(
         schema_statement(_CLAIM, schema_name),
         {
@@ -71,12 +65,11 @@ async def delivery_claim(
             "slots": settings.PARLEY_WEBHOOK_CONCURRENCY,
             # Longer than any attempt can take, so a live delivery never loses its slot.
             "lease": settings.PARLEY_WEBHOOK_TIMEOUT + 15,
-            "busy_delay": settings.PARLEY_WEBHOOK_BUSY_DELAY,
         },
     )
     outcome, endpoint_id, slot, url, body, webhook_id, secret_sealed, previous_secret_sealed = row
     if outcome != "claimed":
-        return None
+        return outcome
     secrets_in_use = [secret_box.unseal(secret_sealed)]
     if previous_secret_sealed:  # during a rotation's overlap
         secrets_in_use.append(secret_box.unseal(previous_secret_sealed))
@@ -89,15 +82,6 @@ async def lease_release(schema_name: str, claimed: Claimed) -> None:
     await workspace_statement(
         schema_statement(_RELEASE, schema_name),
         {"endpoint_id": claimed.endpoint_id, "slot": claimed.slot, "holder": claimed.holder},
-    )
-
-
-async def delivery_requeue(schema_name: str, delivery_id: int, job_token: int) -> None:
-    """The endpoint is busy: the same delivery goes back to the queue, due a little later (unless
-    this job is stale or the delivery is no longer pending)."""
-    await workspace_statement(
-        schema_statement(_REQUEUE, schema_name),
-        {"delivery_id": delivery_id, "job_token": job_token, "delay": settings.PARLEY_WEBHOOK_BUSY_DELAY},
     )
 
 
@@ -142,44 +126,18 @@ def owners_tell_endpoint_disabled(endpoint_id: int) -> None:
         )
 
 
-# Per event loop: (schema, endpoint id) -> a semaphore of PARLEY_WEBHOOK_CONCURRENCY.
-_local_slots: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, int], asyncio.Semaphore]
-] = weakref.WeakKeyDictionary()
-
-
-def _local_slot(schema_name: str, endpoint_id: int) -> asyncio.Semaphore:
-    slots = _local_slots.setdefault(asyncio.get_running_loop(), {})
-    key = (schema_name, endpoint_id)
-    if key not in slots:
-        slots[key] = asyncio.Semaphore(settings.PARLEY_WEBHOOK_CONCURRENCY)
-    return slots[key]
-
-
-async def deliver(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
+async def deliver(schema_name: str, delivery_id: int, job_token: int) -> str:
     """One job: claim, POST, record. Returns what happened, for the job log.
 
-    Within a worker, deliveries to one endpoint wait for one of its slots (cheaply, on the event
-    loop); one that waits longer than PARLEY_WEBHOOK_SLOT_WAIT goes back to the queue, so a slow
-    receiver holds at most its slots and a few waiting jobs of the worker, never all of them. The
-    database lease (delivery_claim) keeps the same limit across workers."""
-    slot = _local_slot(schema_name, endpoint_id)
-    try:
-        async with asyncio.timeout(settings.PARLEY_WEBHOOK_SLOT_WAIT):
-            await slot.acquire()
-    except TimeoutError:
-        await delivery_requeue(schema_name, delivery_id, job_token)
-        return "endpoint busy: queued again"
-    try:
-        return await _deliver_holding_slot(schema_name, delivery_id, job_token)
-    finally:
-        slot.release()
-
-
-async def _deliver_holding_slot(schema_name: str, delivery_id: int, job_token: int) -> str:
+    A job never waits for its endpoint: when every slot of the endpoint is taken (the database lease,
+    PARLEY_WEBHOOK_CONCURRENCY across all workers) the delivery is parked and the job ends, and the
+    slot given back next queues it again. A slow receiver holds at most its own slots of the workers,
+    and every other endpoint's jobs pass its parked ones."""
     holder = uuid.UUID(int=random.getrandbits(128))  # unique enough for a lease, without a syscall
     claimed = await delivery_claim(schema_name, delivery_id, job_token, holder)
-    if claimed is None:
+    if claimed == "parked":
+        return "endpoint busy: parked until a slot is free"
+    if not isinstance(claimed, Claimed):
         return "nothing to do"
     try:
         outcome = await sender.post(

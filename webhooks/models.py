@@ -83,6 +83,9 @@ class Delivery(models.Model):
     # Each (re)queueing bumps it and its job carries it: an older job for the same delivery does nothing.
     job_token = models.IntegerField(db_default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while the delivery waits for one of its endpoint's slots (webhook_delivery_claim found them
+    # all taken): the next slot given back hands itself to the longest-parked delivery.
+    parked_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
@@ -91,7 +94,14 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_once_per_endpoint")
         ]
-        indexes = [models.Index(fields=["endpoint", "-id"], name="delivery_log_idx")]
+        indexes = [
+            models.Index(fields=["endpoint", "-id"], name="delivery_log_idx"),
+            models.Index(
+                fields=["endpoint", "id"],
+                name="delivery_parked_idx",
+                condition=models.Q(parked_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint}"

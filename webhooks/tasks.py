@@ -18,7 +18,8 @@ from webhooks import delivery
     retry=RetryStrategy(max_attempts=16, exponential_wait=2),
 )
 async def deliver(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
-    return await delivery.deliver(schema_name, delivery_id, endpoint_id, job_token)
+    # endpoint_id is in the job's arguments for whoever reads the queue; the claim finds it again.
+    return await delivery.deliver(schema_name, delivery_id, job_token)
 
 
 @app.periodic(cron="* * * * * */10")

@@ -56,12 +56,9 @@ PARLEY_WEBHOOK_TIMEOUT = env.float("PARLEY_WEBHOOK_TIMEOUT", default=15.0)
 PARLEY_WEBHOOK_DISABLE_AFTER = env.float("PARLEY_WEBHOOK_DISABLE_AFTER", default=5 * 86400.0)
 # After a rotation the old secret signs too, for this long.
 PARLEY_WEBHOOK_ROTATION_OVERLAP = env.float("PARLEY_WEBHOOK_ROTATION_OVERLAP", default=86400.0)
-# Deliveries in flight to one endpoint at once, over every worker.
+# Deliveries in flight to one endpoint at once, over every worker; the rest wait parked, holding no
+# worker (webhooks.delivery.deliver).
 PARLEY_WEBHOOK_CONCURRENCY = env.int("PARLEY_WEBHOOK_CONCURRENCY", default=8)
-# Within a worker a delivery waits this long for one of its endpoint's slots, then is queued again
-# PARLEY_WEBHOOK_BUSY_DELAY seconds later.
-PARLEY_WEBHOOK_SLOT_WAIT = env.float("PARLEY_WEBHOOK_SLOT_WAIT", default=2.0)
-PARLEY_WEBHOOK_BUSY_DELAY = env.float("PARLEY_WEBHOOK_BUSY_DELAY", default=1.0)
 # Loopback and private networks as targets: for development and tests only (production refuses).
 PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=True)
 PARLEY_WEBHOOK_REQUIRE_HTTPS = env.bool("PARLEY_WEBHOOK_REQUIRE_HTTPS", default=False)

@@ -8,3 +8,10 @@ def receiver():
     started = Receiver().start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def other_receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()

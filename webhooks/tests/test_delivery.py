@@ -74,7 +74,17 @@ def on_a_loop(make: Callable[[], Awaitable[T]]) -> T:
 
 
 def deliver_now(schema_name: str, delivery_id: int, endpoint_id: int, job_token: int) -> str:
-    return on_a_loop(lambda: delivery.deliver(schema_name, delivery_id, endpoint_id, job_token))
+    """A job's arguments as queued (endpoint_id among them) to what the task does with them."""
+    return on_a_loop(lambda: delivery.deliver(schema_name, delivery_id, job_token))
+
+
+def mark_done(jobs: list[dict]) -> None:
+    with connection.cursor() as cursor:
+        for job in jobs:
+            cursor.execute(
+                "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args = %s::jsonb",
+                [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "endpoint_id", "job_token")})],
+            )
 
 
 def run_jobs(schema: str) -> list[str]:
@@ -83,11 +93,7 @@ def run_jobs(schema: str) -> list[str]:
     for job in pending_jobs():
         if job["scheduled_at"] and job["scheduled_at"] > timezone.now():
             continue
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args = %s::jsonb",
-                [json.dumps({k: job[k] for k in ("schema_name", "delivery_id", "endpoint_id", "job_token")})],
-            )
+        mark_done([job])
         done.append(deliver_now(**{k: v for k, v in job.items() if k != "scheduled_at"}))
     return done
 
@@ -279,49 +285,91 @@ def test_an_older_job_for_a_requeued_delivery_does_nothing(schema, website, rece
     assert receiver.received == []
 
 
-@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_BUSY_DELAY=0.5, PARLEY_WEBHOOK_SLOT_WAIT=0.2)
-def test_a_busy_endpoint_queues_the_delivery_again_shortly(schema, website, receiver):
+def parked(schema: str) -> list[int]:
+    with workspace_schema(schema):
+        return list(
+            Delivery.objects.filter(parked_at__isnull=False).order_by("id").values_list("id", flat=True)
+        )
+
+
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1, PARLEY_WEBHOOK_TIMEOUT=10)
+def test_a_busy_endpoint_parks_the_delivery_until_its_slot_is_given_back(schema, website, receiver):
     make_endpoint(schema, receiver.url)
     new_contact(schema, website)
     new_contact(schema, website)
     first, second = pending_jobs()
 
-    def claim(job) -> delivery.Claimed | None:
+    def claim(job) -> delivery.Claimed | str:
         return on_a_loop(
             lambda: delivery.delivery_claim(schema, job["delivery_id"], job["job_token"], uuid.uuid4())
         )
 
     claimed = claim(first)
-    assert claimed is not None
-    assert claim(second) is None
-    later = [job for job in pending_jobs() if job["delivery_id"] == second["delivery_id"]][-1]
-    assert later["job_token"] == second["job_token"] + 1
-    assert 0 < (later["scheduled_at"] - timezone.now()).total_seconds() <= 0.5
+    assert isinstance(claimed, delivery.Claimed)
+    assert claim(second) == "parked"
+    assert parked(schema) == [second["delivery_id"]]
+    # Its only job is the backstop, due when the lease now held has run out (timeout + 15 s).
+    (backstop,) = [job for job in pending_jobs() if job["delivery_id"] == second["delivery_id"]][1:]
+    assert backstop["job_token"] == second["job_token"] + 1
+    assert 24 < (backstop["scheduled_at"] - timezone.now()).total_seconds() <= 25
+
     on_a_loop(lambda: delivery.lease_release(schema, claimed))
-    assert claim(later) is not None
+    handed = [job for job in pending_jobs() if job["delivery_id"] == second["delivery_id"]][-1]
+    assert handed["job_token"] == second["job_token"] + 2
+    assert handed["scheduled_at"] is None, "queued to run now"
+    assert parked(schema) == []
+    assert claim(backstop) == "nothing", "the backstop is spent once the delivery is queued again"
+    assert isinstance(claim(handed), delivery.Claimed)
 
 
-@override_settings(PARLEY_WEBHOOK_CONCURRENCY=2, PARLEY_WEBHOOK_SLOT_WAIT=0.3, PARLEY_WEBHOOK_BUSY_DELAY=5.0)
-def test_a_slow_receiver_holds_its_slots_and_the_rest_go_back_to_the_queue(schema, website, receiver):
-    """Five deliveries at once to a receiver that hangs: two are in flight, three wait briefly and
-    are queued again for later, instead of holding the worker."""
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=1)
+def test_a_slot_whose_lease_ran_out_is_not_handed_on_by_its_late_holder(schema, website, receiver):
+    """A worker that outlived its lease gives back nothing: the slot is someone else's by now."""
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    new_contact(schema, website)
+    first, second = pending_jobs()
+    claimed = on_a_loop(
+        lambda: delivery.delivery_claim(schema, first["delivery_id"], first["job_token"], uuid.uuid4())
+    )
+    with workspace_schema(schema):
+        EndpointLease.objects.update(holder=uuid.uuid4())  # taken over after running out
+        on_a_loop(
+            lambda: delivery.delivery_claim(schema, second["delivery_id"], second["job_token"], uuid.uuid4())
+        )
+    jobs_before = pending_jobs()
+    on_a_loop(lambda: delivery.lease_release(schema, claimed))
+    assert pending_jobs() == jobs_before
+    with workspace_schema(schema):
+        assert EndpointLease.objects.count() == 1
+
+
+@override_settings(PARLEY_WEBHOOK_CONCURRENCY=2)
+def test_a_slow_receiver_holds_its_slots_and_the_rest_are_parked_at_once(schema, website, receiver):
+    """Five deliveries at once to a receiver that hangs: two are in flight, three are parked without
+    waiting for them, and each slot given back sends the next, until all five arrive."""
     receiver.answers = ["hang"] * 2
     receiver.hang_for = 1.0
     make_endpoint(schema, receiver.url)
     for _ in range(5):
         new_contact(schema, website)
     jobs = pending_jobs()
+    finished: list[str] = []
 
-    outcomes = on_a_loop(
-        lambda: asyncio.gather(
-            *(delivery.deliver(**{k: v for k, v in job.items() if k != "scheduled_at"}) for job in jobs)
-        )
-    )
-    assert sorted(o.split(" ")[0] for o in outcomes) == ["200", "200", "endpoint", "endpoint", "endpoint"]
+    async def job(args: dict) -> None:
+        finished.append(await delivery.deliver(args["schema_name"], args["delivery_id"], args["job_token"]))
+
+    on_a_loop(lambda: asyncio.gather(*(job(j) for j in jobs)))
+    assert [o.split(" ")[0] for o in finished] == ["endpoint"] * 3 + ["200"] * 2, finished
     assert len(receiver.received) == 2
-    requeued = [job for job in pending_jobs() if job["job_token"] == 2]
-    assert len(requeued) == 3
-    assert all(4 < (job["scheduled_at"] - timezone.now()).total_seconds() <= 5 for job in requeued)
+    assert len(parked(schema)) == 1, "each of the two slots given back queued one parked delivery"
+    mark_done(jobs)
+    assert [o.split(" ")[0] for o in run_jobs(schema)] == ["200", "200"]
+    assert len(receiver.received) == 4
+    run_jobs(schema)
+    with workspace_schema(schema):
+        assert list(Delivery.objects.values_list("status", flat=True)) == ["succeeded"] * 5
+    assert parked(schema) == []
 
 
 def test_a_receiver_that_redirects_is_a_failure_and_not_followed(schema, website, receiver):

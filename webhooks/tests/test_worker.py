@@ -64,6 +64,37 @@ def test_a_worker_delivers_committed_events_and_retries_failures(schema, tx_work
     assert all(gap >= 0.4 for gap in gaps), f"retries wait for the schedule: {gaps}"
 
 
+def test_a_slow_receiver_in_one_workspace_does_not_delay_another_workspaces_endpoint(
+    tx_workspaces, receiver, other_receiver
+):
+    """Alpha's receiver takes 5 s to answer; twelve events for it are queued first, then twelve for
+    beta's healthy receiver. One worker with four job slots: alpha's deliveries hold at most their
+    endpoint's two slots, the other ten are parked instead of waiting in the worker, so beta's twelve
+    all arrive before alpha's first two answers come back."""
+    slow, fast = receiver, other_receiver
+    slow.answers = ["hang"] * 100
+    slow.hang_for = 5.0
+    alpha, beta = tx_workspaces.alpha, tx_workspaces.beta
+    for workspace, target in ((alpha, slow), (beta, fast)):
+        run_in_workspace(
+            workspace.schema_name, services.endpoint_create, url=target.url, event_types=["contact.created"]
+        )
+    for workspace in (alpha, beta):
+        website = run_in_workspace(
+            workspace.schema_name,
+            lambda w=workspace: inbox.website_create(workspace=w, name="S", allowed_origins="")[0],
+        )
+        for _ in range(12):
+            run_in_workspace(workspace.schema_name, inbox.contact_for_visitor, website=website, token=None)
+    worker = start_worker(PARLEY_WORKER_CONCURRENCY="4", PARLEY_WEBHOOK_CONCURRENCY="2")
+    try:
+        fast.wait_for(12)
+        assert len(slow.received) == 2, "beta's twelve went out while alpha's first two were in flight"
+        assert [status for status, _ in delivery_status(beta.schema_name)] == ["succeeded"] * 12
+    finally:
+        stop(worker)
+
+
 def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(schema, tx_workspaces, receiver):
     receiver.answers = ["hang"]
     receiver.hang_for = 120
