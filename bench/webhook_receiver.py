@@ -1,10 +1,12 @@
 """The bench's webhook receiver: a small asyncio HTTP server on loopback, in its own process.
 
     python bench/webhook_receiver.py PORT LOG [--fail-for SECONDS] [--hang-every N --hang-for SECONDS]
+                                             [--delay SECONDS]
 
 Appends one line per request to LOG: receipt time, webhook-id, the message id in the body, status.
 For its first --fail-for seconds it answers 500; every --hang-every'th request it holds --hang-for
-seconds before answering (longer than the sender's timeout, so the sender gives up on it).
+seconds before answering (longer than the sender's timeout, so the sender gives up on it). --delay
+holds every request that long before a 200: a slow receiver well inside the sender's timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ async def main() -> None:
     parser.add_argument("--fail-for", type=float, default=0.0)
     parser.add_argument("--hang-every", type=int, default=0)
     parser.add_argument("--hang-for", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
     started = time.monotonic()
     log = open(args.log, "a", buffering=1)  # noqa: SIM115 - line-buffered for the whole run
@@ -42,6 +45,8 @@ async def main() -> None:
                 received = time.time()
                 count += 1
                 status = 500 if time.monotonic() - started < args.fail_for else 200
+                if args.delay:
+                    await asyncio.sleep(args.delay)
                 if args.hang_every and count % args.hang_every == 0:
                     await asyncio.sleep(args.hang_for)
                     status = 200  # the sender has given up by now: it counts as a timeout there
