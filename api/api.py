@@ -139,7 +139,7 @@ def _inbox_error(request, exc: InboxError):
 
 @api.exception_handler(EndpointInvalid)
 def _endpoint_invalid(request, exc: EndpointInvalid):
-    return _error(request, 400, exc.code, str(exc))
+    return _error(request, exc.status, exc.code, str(exc))
 
 
 def _write_scope(request) -> ApiKey:
@@ -544,7 +544,7 @@ def delete_endpoint(request, endpoint_id: PathId):
 
 @api.post(
     "/webhook-endpoints/{endpoint_id}/rotate-secret",
-    response={200: EndpointSecretOut, **WRITE_ERRORS},
+    response={200: EndpointSecretOut, **WRITE_ERRORS, 409: ErrorOut},
     tags=["webhooks"],
 )
 def rotate_endpoint_secret(request, endpoint_id: PathId):

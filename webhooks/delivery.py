@@ -67,12 +67,11 @@ async def delivery_claim(
             "lease": settings.PARLEY_WEBHOOK_TIMEOUT + 15,
         },
     )
-    outcome, endpoint_id, slot, url, body, webhook_id, secret_sealed, previous_secret_sealed = row
+    outcome, endpoint_id, slot, url, body, webhook_id, secret_sealed, retired_secrets_sealed = row
     if outcome != "claimed":
         return outcome
-    secrets_in_use = [secret_box.unseal(secret_sealed)]
-    if previous_secret_sealed:  # during a rotation's overlap
-        secrets_in_use.append(secret_box.unseal(previous_secret_sealed))
+    # The secret, then each one a rotation replaced that is still within its overlap.
+    secrets_in_use = [secret_box.unseal(sealed) for sealed in (secret_sealed, *retired_secrets_sealed)]
     body = body.encode()
     headers = signing.headers(secrets_in_use, webhook_id=webhook_id, timestamp=int(time.time()), body=body)
     return Claimed(delivery_id, endpoint_id, url, body, headers, slot, holder)

@@ -37,9 +37,9 @@ class Endpoint(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     secret_sealed = models.TextField()
-    # For a while after a rotation deliveries are signed with both secrets.
-    previous_secret_sealed = models.TextField(blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Secrets that rotations replaced, each still signing until its overlap ends:
+    # [{"sealed": ..., "expires_at": ISO 8601}], oldest first (webhooks.services.endpoint_secret_rotate).
+    retired_secrets = models.JSONField(default=list, blank=True)
     # Since when every attempt has failed (None: the last one succeeded).
     failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tenants import secret_box
 from webhooks import sender, signing
-from webhooks.exceptions import EndpointInvalid
+from webhooks.exceptions import EndpointInvalid, SecretsStillSigning
 from webhooks.models import TEST_EVENT_TYPE, Delivery, Endpoint, EventType
 from webhooks.selectors import DATA_FUNCTIONS
 
@@ -103,17 +103,36 @@ def endpoint_update(
     return endpoint
 
 
+# Signatures a delivery can carry at most: the secret and this many retired ones still in their overlap.
+RETIRED_SECRETS_MAX = 5
+
+
 def endpoint_secret_rotate(*, endpoint: Endpoint) -> str:
-    """A new signing secret, returned this once; the old one signs too for the overlap (24 hours)."""
+    """A new signing secret, returned this once. Every secret it replaces, this one and any earlier
+    rotation's still within its overlap, keeps signing until its own overlap (24 hours) ends, so a
+    receiver that has not switched yet never sees a request it cannot verify."""
     secret = signing.secret_generate()
+    now = timezone.now()
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
-        endpoint.previous_secret_sealed = endpoint.secret_sealed
-        endpoint.previous_secret_expires_at = timezone.now() + timedelta(
-            seconds=settings.PARLEY_WEBHOOK_ROTATION_OVERLAP
-        )
+        signing_still = [
+            retired
+            for retired in endpoint.retired_secrets
+            if datetime.fromisoformat(retired["expires_at"]) > now
+        ]
+        if len(signing_still) >= RETIRED_SECRETS_MAX:
+            until = datetime.fromisoformat(signing_still[0]["expires_at"])
+            raise SecretsStillSigning(
+                f"{len(signing_still)} earlier secrets still sign every delivery. Rotate again after "
+                f"{until:%b %-d, %H:%M} UTC, when the oldest of them stops."
+            )
+        expires_at = now + timedelta(seconds=settings.PARLEY_WEBHOOK_ROTATION_OVERLAP)
+        endpoint.retired_secrets = [
+            *signing_still,
+            {"sealed": endpoint.secret_sealed, "expires_at": expires_at.isoformat()},
+        ]
         endpoint.secret_sealed = secret_box.seal(secret)
-        endpoint.save()
+        endpoint.save(update_fields=["retired_secrets", "secret_sealed", "updated_at"])
     return secret
 
 

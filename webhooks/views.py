@@ -138,10 +138,15 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @managers_only
 def endpoint_rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint_or_404(endpoint_id)
-    request.session[_SECRET_SESSION_KEY] = services.endpoint_secret_rotate(endpoint=endpoint)
-    messages.success(
-        request, "New signing secret made. For 24 hours deliveries carry signatures by both secrets."
-    )
+    try:
+        request.session[_SECRET_SESSION_KEY] = services.endpoint_secret_rotate(endpoint=endpoint)
+    except EndpointInvalid as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "New signing secret made. The secret it replaces keeps signing every delivery for 24 hours.",
+        )
     return redirect("webhook_endpoint", endpoint_id=endpoint.pk)
 
 

@@ -210,6 +210,11 @@ def test_contacts_and_webhook_endpoints(a, workspace_a):
     assert unknown_type.status_code == 422
     rotated = a.post(f"/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret")
     assert rotated.json()["secret"].startswith("whsec_")
+    for _ in range(4):  # five replaced secrets now sign beside the current one
+        assert a.post(f"/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret").status_code == 200
+    refused = a.post(f"/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "too_many_secrets"
+    assert "Rotate again after" in refused.json()["error"]["message"]
     assert a.delete(f"/api/v1/webhook-endpoints/{endpoint_id}").status_code == 204
     with workspace_schema(workspace_a.schema_name):
         assert not Endpoint.objects.exists()

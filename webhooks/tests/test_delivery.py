@@ -23,6 +23,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from inbox import services as inbox
 from tenants.context import close_async_pools, run_in_workspace, workspace_schema
 from webhooks import delivery, services
+from webhooks.exceptions import SecretsStillSigning
 from webhooks.models import Attempt, Delivery, Endpoint, EndpointLease, Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,25 +132,78 @@ def test_a_delivery_is_signed_as_standard_webhooks_verifies_it(schema, website, 
         )
 
 
+def signatures(got) -> int:
+    return len(got.headers["webhook-signature"].split(" "))
+
+
 def test_during_a_rotation_both_secrets_sign_and_after_it_only_the_new(schema, website, receiver):
     hook, old_secret = make_endpoint(schema, receiver.url)
     new_secret = in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
     new_contact(schema, website)
     run_jobs(schema)
     got = receiver.received[0]
-    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    assert signatures(got) == 2
     assert Webhook(old_secret).verify(got.body, got.headers)["type"] == "contact.created"
     assert Webhook(new_secret).verify(got.body, got.headers)["type"] == "contact.created"
 
-    with workspace_schema(schema):  # the 24 hours are over
-        Endpoint.objects.update(previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
+    expire_retired_secrets(schema, count=1)  # the 24 hours are over
     new_contact(schema, website)
     run_jobs(schema)
     later = receiver.received[1]
-    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    assert signatures(later) == 1
     Webhook(new_secret).verify(later.body, later.headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old_secret).verify(later.body, later.headers)
+
+
+def expire_retired_secrets(schema: str, count: int) -> None:
+    """The oldest `count` retired secrets reach the end of their overlap."""
+    with workspace_schema(schema):
+        endpoint = Endpoint.objects.get()
+        for retired in endpoint.retired_secrets[:count]:
+            retired["expires_at"] = (timezone.now() - timedelta(seconds=1)).isoformat()
+        endpoint.save()
+
+
+def test_a_second_rotation_keeps_the_first_secret_signing_until_its_own_overlap_ends(
+    schema, website, receiver
+):
+    hook, first = make_endpoint(schema, receiver.url)
+    second = in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    third = in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    new_contact(schema, website)
+    run_jobs(schema)
+    got = receiver.received[0]
+    assert signatures(got) == 3
+    for secret in (first, second, third):
+        Webhook(secret).verify(got.body, got.headers)
+
+    expire_retired_secrets(schema, count=1)  # the first rotation's 24 hours end before the second's
+    new_contact(schema, website)
+    run_jobs(schema)
+    later = receiver.received[1]
+    assert signatures(later) == 2
+    Webhook(second).verify(later.body, later.headers)
+    Webhook(third).verify(later.body, later.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(first).verify(later.body, later.headers)
+    with workspace_schema(schema):
+        assert len(Endpoint.objects.get().retired_secrets) == 2, "pruned at the next rotation, not before"
+    in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    with workspace_schema(schema):
+        assert len(Endpoint.objects.get().retired_secrets) == 2, "the expired one is gone"
+
+
+def test_rotations_stop_at_five_secrets_still_signing_and_say_until_when(schema, website, receiver):
+    hook, _ = make_endpoint(schema, receiver.url)
+    for _ in range(services.RETIRED_SECRETS_MAX):
+        in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    with pytest.raises(
+        SecretsStillSigning, match=r"5 earlier secrets still sign every delivery\. Rotate again after"
+    ):
+        in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
+    expire_retired_secrets(schema, count=1)
+    in_schema(schema, services.endpoint_secret_rotate, endpoint=hook)
 
 
 @override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=SCHEDULE)

@@ -105,3 +105,14 @@ def test_a_log_page_cursor_that_is_not_an_id_is_a_clear_400(client_a, hook, befo
         response = client_a.get(f"/settings/webhooks/{hook.pk}/", {"before": before}, **htmx)
         assert response.status_code == 400 and b"before must be" in response.content
     assert client_a.get(f"/settings/webhooks/{hook.pk}/", {"before": ""}).status_code == 200
+
+
+def test_a_rotation_refused_says_why_and_keeps_the_secret(client_a, workspace_a, hook):
+    for _ in range(services.RETIRED_SECRETS_MAX):
+        client_a.post(f"/settings/webhooks/{hook.pk}/rotate-secret/")
+    with workspace_schema(workspace_a.schema_name):
+        before = Endpoint.objects.get().secret_sealed
+    page = client_a.post(f"/settings/webhooks/{hook.pk}/rotate-secret/", follow=True).content.decode()
+    assert "5 earlier secrets still sign every delivery" in page
+    with workspace_schema(workspace_a.schema_name):
+        assert Endpoint.objects.get().secret_sealed == before

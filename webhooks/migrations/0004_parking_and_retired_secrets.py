@@ -7,6 +7,9 @@ at once; each slot given back hands itself to the longest-parked delivery of tha
 its job, so an endpoint's deliveries run as a lane as wide as its slots and cost no one else a slot.
 A parked delivery also keeps a job due when every lease has run out: the backstop for a slot whose
 worker died holding it (nothing would hand that slot on).
+
+And every secret a rotation replaced signs until its own overlap ends (`retired_secrets`): with one
+`previous_secret`, a second rotation within 24 hours dropped the first secret at once.
 """
 
 import importlib
@@ -45,7 +48,7 @@ CREATE FUNCTION webhook_delivery_claim(
     p_delivery_id bigint, p_job_token integer, p_holder uuid, p_slots integer, p_lease double precision
 ) RETURNS TABLE (
     outcome text, endpoint_id bigint, slot integer, url text, body text, webhook_id text,
-    secret_sealed text, previous_secret_sealed text
+    secret_sealed text, retired_secrets_sealed text[]
 )
 LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
 DECLARE
@@ -54,15 +57,15 @@ DECLARE
 BEGIN
     SELECT dl.id, dl.endpoint_id, e.url::text AS url, ev.payload::text AS body,
            'msg_' || replace(ev.uid::text, '-', '') AS webhook_id, e.secret_sealed,
-           CASE WHEN e.previous_secret_expires_at > now() THEN NULLIF(e.previous_secret_sealed, '') END
-               AS previous_secret_sealed
+           ARRAY(SELECT r->>'sealed' FROM jsonb_array_elements(e.retired_secrets) r
+                 WHERE (r->>'expires_at')::timestamptz > now()) AS retired_secrets_sealed
     INTO d
     FROM webhooks_delivery dl
     JOIN webhooks_endpoint e ON e.id = dl.endpoint_id
     JOIN webhooks_event ev ON ev.id = dl.event_id
     WHERE dl.id = p_delivery_id AND dl.job_token = p_job_token AND dl.status = 'pending' AND e.enabled;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 'nothing', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL;
+        RETURN QUERY SELECT 'nothing', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
         RETURN;
     END IF;
 
@@ -83,11 +86,11 @@ BEGIN
     IF v_slot IS NULL THEN
         PERFORM webhook_deliveries_enqueue(ARRAY[d.id], now() + make_interval(secs => p_lease));
         UPDATE webhooks_delivery SET parked_at = now() WHERE id = d.id;
-        RETURN QUERY SELECT 'parked', d.endpoint_id, NULL::integer, NULL, NULL, NULL, NULL, NULL;
+        RETURN QUERY SELECT 'parked', d.endpoint_id, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
         RETURN;
     END IF;
     RETURN QUERY SELECT 'claimed', d.endpoint_id, v_slot, d.url, d.body, d.webhook_id,
-                        d.secret_sealed, d.previous_secret_sealed;
+                        d.secret_sealed, d.retired_secrets_sealed;
 END
 $$;
 
@@ -140,10 +143,34 @@ $$;
 )
 
 
+RETIRED_FROM_PREVIOUS = r"""
+UPDATE webhooks_endpoint
+SET retired_secrets = jsonb_build_array(jsonb_build_object(
+    'sealed', previous_secret_sealed,
+    'expires_at', to_char(previous_secret_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')))
+WHERE previous_secret_sealed <> '' AND previous_secret_expires_at > now();
+"""
+
+PREVIOUS_FROM_RETIRED = r"""
+UPDATE webhooks_endpoint
+SET previous_secret_sealed = retired_secrets -> -1 ->> 'sealed',
+    previous_secret_expires_at = (retired_secrets -> -1 ->> 'expires_at')::timestamptz
+WHERE jsonb_array_length(retired_secrets) > 0;
+"""
+
+
 class Migration(migrations.Migration):
     dependencies = [("webhooks", "0003_delivery_functions")]
 
     operations = [
+        migrations.AddField(
+            model_name="endpoint",
+            name="retired_secrets",
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.RunSQL(RETIRED_FROM_PREVIOUS, PREVIOUS_FROM_RETIRED),
+        migrations.RemoveField(model_name="endpoint", name="previous_secret_expires_at"),
+        migrations.RemoveField(model_name="endpoint", name="previous_secret_sealed"),
         migrations.AddField(
             model_name="delivery",
             name="parked_at",
