@@ -8,9 +8,12 @@ always has its jobs.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 
 
 class EventType(models.TextChoices):
@@ -50,6 +53,13 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.description or self.url
+
+    @property
+    def retired_secrets_signing_until(self) -> list[datetime]:
+        """When each replaced secret that still signs stops, soonest first."""
+        now = timezone.now()
+        ends = (datetime.fromisoformat(retired["expires_at"]) for retired in self.retired_secrets)
+        return sorted(end for end in ends if end > now)
 
 
 class Event(models.Model):

@@ -88,7 +88,8 @@ def test_a_delivery_is_reached_only_through_its_own_endpoint(client_a, workspace
 
 def test_rotate_toggle_and_test_event(client_a, workspace_a, hook):
     response = client_a.post(f"/settings/webhooks/{hook.pk}/rotate-secret/")
-    assert "whsec_" in client_a.get(response["Location"]).content.decode()
+    page = client_a.get(response["Location"]).content.decode()
+    assert "whsec_" in page and "1 replaced secret still signs until" in page
     client_a.post(f"/settings/webhooks/{hook.pk}/toggle/")
     with workspace_schema(workspace_a.schema_name):
         assert not Endpoint.objects.get().enabled
@@ -114,5 +115,6 @@ def test_a_rotation_refused_says_why_and_keeps_the_secret(client_a, workspace_a,
         before = Endpoint.objects.get().secret_sealed
     page = client_a.post(f"/settings/webhooks/{hook.pk}/rotate-secret/", follow=True).content.decode()
     assert "5 earlier secrets still sign every delivery" in page
+    assert "5 replaced secrets still sign until" in page
     with workspace_schema(workspace_a.schema_name):
         assert Endpoint.objects.get().secret_sealed == before
