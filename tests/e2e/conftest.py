@@ -74,10 +74,12 @@ class LiveServer:
 
 
 @contextmanager
-def running_server(log_name: str = "live-server", **env: str) -> Iterator[LiveServer]:
+def running_server(
+    log_name: str = "live-server", uvicorn_args: tuple[str, ...] = (), **env: str
+) -> Iterator[LiveServer]:
     """The whole ASGI app (HTTP and WebSockets) under uvicorn, in its own process, on the test
-    database, with `env` on top of the test environment; stopped on leaving. Its output goes to
-    test-artifacts/<log_name>.log."""
+    database, with `env` on top of the test environment and `uvicorn_args` after the usual options;
+    stopped on leaving. Its output goes to test-artifacts/<log_name>.log."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"{log_name}.log"
@@ -85,7 +87,7 @@ def running_server(log_name: str = "live-server", **env: str) -> Iterator[LiveSe
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application",
          "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers", "--no-access-log",
-         "--lifespan", "off", "--ws-per-message-deflate", "false"],
+         "--lifespan", "off", "--ws-per-message-deflate", "false", *uvicorn_args],
         cwd=PROJECT_DIR, env=subprocess_env(PARLEY_PUBLIC_URL=f"http://localhost:{port}", **env),
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
