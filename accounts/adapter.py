@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 
+from mail import gateway
 from tenants import app_settings, services
 from tenants.models import Membership
 
@@ -64,18 +66,41 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_email_verification_redirect_url(email_address)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # Links in mail come from settings, never from the request's Host header (which anyone can
-        # set): allauth builds its links from the request, so every absolute URL it hands the mail is
-        # moved onto PARLEY_PUBLIC_URL here, the one place every allauth mail passes through.
+        # Every allauth mail leaves through Parley's mail gateway, in Parley's own templates
+        # (templates/email/account/<name>/), not allauth's. Links in mail come from settings, never
+        # from the request's Host header (which anyone can set): allauth builds its links from the
+        # request, so every absolute URL it hands over is moved onto PARLEY_PUBLIC_URL here, and the
+        # request itself (and the "site" allauth derives from it) is not passed on.
         public = urlsplit(settings.PARLEY_PUBLIC_URL)
         rebased = {
             name: urlunsplit((public.scheme, public.netloc, *urlsplit(value)[2:]))
             if isinstance(value, str) and value.startswith(("http://", "https://"))
             else value
             for name, value in context.items()
+            if name not in ("request", "current_site")
         }
-        rebased["current_site"] = SimpleNamespace(name="Parley", domain=public.netloc)
-        super().send_mail(template_prefix, email, rebased)
+        name = template_prefix.removeprefix("account/email/")
+        if name in CODE_KINDS:
+            rebased["expires_in"] = code_lifetime(CODE_KINDS[name])
+        gateway.send(f"account/{name}", to=email, context={**rebased, "email": email})
+
+
+# The code each allauth mail carries, for the "expires in" line of the mail and of the page asking for it.
+CODE_KINDS = {
+    "email_confirmation_signup": "email_verification",
+    "email_confirmation": "email_verification",
+    "password_reset_code": "password_reset",
+}
+
+
+def code_lifetime(kind: str) -> str:
+    """How long an emailed code of `kind` ("email_verification" or "password_reset") works, in words."""
+    seconds = {
+        "email_verification": account_settings.EMAIL_VERIFICATION_BY_CODE_TIMEOUT,
+        "password_reset": account_settings.PASSWORD_RESET_BY_CODE_TIMEOUT,
+    }[kind]
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{pluralize(minutes)}"
 
 
 def handoff_url(user, workspace) -> str:

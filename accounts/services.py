@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import update_session_auth_hash
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import User
+from mail import gateway
 from tenants import app_settings
 
 
@@ -100,32 +100,10 @@ def _sessions_end_on_commit(user: User, schemas: list[str]) -> None:
 
 
 def _send_taken_back_mail(*, email: str, removed: dict) -> None:
-    lines = [
-        "You have just proven that this address is yours, and it is the address your Parley account",
-        "was made with. Because that account may have been made or used by someone else before you,",
-        "it is now reachable through this address alone:",
-        "",
-        "- every session was signed out, and the password was cleared: set yours with",
-        f"  {app_settings.public_url('/accounts/password/reset/')} if you have not just done so;",
-    ]
-    if removed["addresses"]:
-        lines.append("- these other addresses were removed: " + ", ".join(removed["addresses"]) + ";")
-    if removed["api_keys"]:
-        lines.append(f"- {removed['api_keys']} API key(s) made with the account were revoked;")
-    if removed["workspaces"]:
-        lines += [
-            "- the account stays a member of " + ", ".join(removed["workspaces"]) + ": whoever used it",
-            "  before you set those up, so check their team and webhooks, or leave the ones you do not know;",
-        ]
-    lines += [
-        "",
-        "If you did not expect this: the account was not yours before, and nothing of yours was in it.",
-    ]
-    send_mail(
-        subject="Your Parley account is yours alone now",
-        message="\n".join(lines) + "\n",
-        from_email=None,
-        recipient_list=[email],
+    gateway.send(
+        "account_taken_back",
+        to=email,
+        context={"removed": removed, "reset_url": app_settings.public_url("/accounts/password/reset/")},
     )
 
 

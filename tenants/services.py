@@ -9,11 +9,11 @@ import re
 import secrets
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from mail import gateway
 from tenants import app_settings
 from tenants.exceptions import (
     HandoffInvalid,
@@ -279,13 +279,17 @@ def invitation_create(
         invited_by=by.user,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    link = app_settings.workspace_url(workspace.slug, f"/invite/{raw}/")
-    send_mail(
-        subject=f"{by.user.name} invited you to {workspace.name} on Parley",
-        message=f"{by.user.name} invited you to answer chats for {workspace.name} on Parley.\n\n"
-        f"Join here (the link works once, for 7 days):\n{link}\n",
-        from_email=None,
-        recipient_list=[email],
+    gateway.send(
+        "invitation",
+        to=email,
+        context={
+            "inviter": by.user.name,
+            "inviter_email": by.user.email,
+            "workspace_name": workspace.name,
+            "role": invitation.get_role_display(),
+            "link": app_settings.workspace_url(workspace.slug, f"/invite/{raw}/"),
+            "lifetime_days": INVITATION_LIFETIME.days,
+        },
     )
     return invitation, raw
 

@@ -17,10 +17,11 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection
+from django.urls import reverse
 
-from tenants import secret_box
+from mail import gateway
+from tenants import app_settings, secret_box
 from tenants.context import in_workspace, schema_statement, workspace_statement
 from tenants.models import Membership
 from webhooks import sender, signing
@@ -115,13 +116,19 @@ def owners_tell_endpoint_disabled(endpoint_id: int) -> None:
     ).select_related("user", "workspace")
     for owner in owners:
         workspace = owner.workspace
-        send_mail(
-            f"Parley disabled a webhook endpoint of {workspace.name}",
-            f"Every delivery to {endpoint.url} has failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC, "
-            "so Parley stopped sending to it. Its undelivered events are kept: once the receiver works, "
-            f"enable the endpoint in Settings → Webhooks and they go out.\n\n{endpoint.disabled_reason}",
-            None,
-            [owner.user.email],
+        gateway.send(
+            "webhook_endpoint_disabled",
+            to=owner.user.email,
+            context={
+                "workspace_name": workspace.name,
+                "endpoint_url": endpoint.url,
+                "failing_since": endpoint.failing_since,
+                "disabled_reason": endpoint.disabled_reason,
+                # A workspace host's page, named in the workspace hosts' URLconf: a job has no request.
+                "endpoint_page": app_settings.workspace_url(
+                    workspace.slug, reverse("webhook_endpoint", args=[endpoint.pk], urlconf="config.urls")
+                ),
+            },
         )
 
 

@@ -93,7 +93,7 @@ def test_signup_waits_for_the_emailed_code_and_only_this_session_can_give_it(cli
     _signup(client, workspace_slug="mailer", email="mailer@example.com")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["mailer@example.com"]
-    assert mail.outbox[0].subject.startswith("[Parley] ")
+    assert mail.outbox[0].subject == "Your Parley sign-up code"
     code = emailed_code("mailer@example.com")
     assert not EmailAddress.objects.get(email="mailer@example.com").verified
     # The workspace exists but nobody can use it: the password alone does not log in.

@@ -243,7 +243,6 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 # Sign-up and password reset answer alike whether or not an address is registered (the owner of a
 # registered address is emailed instead).
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Parley] "  # not the request's Host
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None

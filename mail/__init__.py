@@ -1,0 +1,1 @@
+"""Every email Parley sends, in one place: see gateway.py."""
