@@ -3,12 +3,15 @@ signed-in strangers, with a page and never a 500."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts.models import User
 from conftest import host_client
 from tenants import services
 from tenants.models import Invitation, Membership
@@ -63,3 +66,47 @@ def test_a_spent_invitation_link_tells_a_signed_in_stranger_clearly(state, works
     assert response.status_code == 410
     page = response.content.decode()
     assert "Invitation unavailable" in page and "http://localhost:8000/workspaces/" in page
+
+
+def _notice(page: str) -> str:
+    """The line that says a code was emailed (role=status, so a screen reader reads it out)."""
+    (found,) = re.findall(r'<p class="alert alert-info code-notice" role="status">(.*?)</p>', page, re.DOTALL)
+    return " ".join(found.split())
+
+
+def test_the_code_pages_say_where_the_code_went_and_for_how_long(client, owner_a):
+    signed_up = client.post(
+        "/accounts/signup/",
+        {
+            "workspace_name": "Acme",
+            "workspace_slug": "acme",
+            "email": "new@acme.example",
+            "password1": "correct-horse-battery-9",
+        },
+    )
+    page = client.get(signed_up["Location"]).content.decode()
+    assert _notice(page).startswith(
+        "We emailed a code to <strong>new@acme.example</strong>. It expires in 15 minutes. "
+        "Didn't get it? Look in your spam folder, or "
+    )
+    # allauth's flash message would say it a second time.
+    assert "Confirmation email sent" not in page and page.count('role="status"') == 1
+
+    resetting = host_client("localhost")
+    asked = resetting.post("/accounts/password/reset/", {"email": owner_a.email})
+    page = resetting.get(asked["Location"]).content.decode()
+    assert _notice(page).startswith(
+        f"We emailed a code to <strong>{owner_a.email}</strong>. It expires in 3 minutes."
+    )
+
+
+def test_an_invitee_proving_the_address_is_told_the_code_went_out(workspace_a, owner_a):
+    invitee = User.objects.create_user("sam@corp.example", "sams-password-123")
+    EmailAddress.objects.create(user=invitee, email=invitee.email, verified=False, primary=True)
+    owner = Membership.objects.get(workspace=workspace_a, user=owner_a)
+    services.invitation_create(workspace=workspace_a, email=invitee.email, role="agent", by=owner)
+    browser = host_client("alpha.localhost", invitee)
+    sent = browser.post("/accounts/email/", {"email": invitee.email, "action_send": ""})
+    assert sent.status_code == 302
+    page = browser.get(sent["Location"]).content.decode()
+    assert _notice(page).startswith("We emailed a code to <strong>sam@corp.example</strong>.")

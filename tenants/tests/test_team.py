@@ -140,3 +140,13 @@ def test_removal_checks_the_removers_rights_as_they_are_now(workspace_a, owner_a
     assert Membership.objects.filter(pk=third.pk).exists()
     services.membership_remove(membership=third, by=owner_a)
     assert not Membership.objects.filter(pk=third.pk).exists()
+
+
+def test_the_team_page_says_the_invitation_was_sent(client_a):
+    page = client_a.post("/settings/team/", {"email": "new.agent@example.com", "role": "agent"}, follow=True)
+    assert '<ul class="messages" role="status">' in page.content.decode()
+    assert (
+        '<li class="alert alert-success">Invitation sent to new.agent@example.com.</li>'
+        in page.content.decode()
+    )
+    assert mail.outbox[-1].to == ["new.agent@example.com"]

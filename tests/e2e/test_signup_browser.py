@@ -35,7 +35,12 @@ def test_sign_up_lands_in_the_new_workspace_and_owner_can_rename_it(live_server_
 
     # Nothing opens before the code emailed to the address is entered here.
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    expect(page.get_by_role("status")).to_contain_text("We emailed a code to owner@harbor.example.")
     screenshot(page, "public-signup-code")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "public-signup-code-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_label("Code").fill(live_server_asgi.emailed_code("owner@harbor.example"))
     page.get_by_label("Code").press("Enter")
 

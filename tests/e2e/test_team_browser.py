@@ -36,6 +36,8 @@ def test_an_invitee_proves_the_address_with_a_code_then_joins(live_server_asgi, 
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    expect(page.get_by_role("status")).to_contain_text("We emailed a code to sam@corp.example.")
+    screenshot(page, "invitation-code-sent")
     page.get_by_label("Code").fill(live_server_asgi.emailed_code("sam@corp.example"))
     page.get_by_label("Code").press("Enter")
 
