@@ -97,3 +97,5 @@ urlpatterns = [
 
 # A number or date a view could not read is answered with what was wrong (config/request_input.py).
 handler400 = "config.request_input.bad_request"
+# allauth's rate limits answer through this (allauth.core.internal.ratelimit.respond_429).
+handler429 = "config.error_pages.too_many_requests"

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import User
-from conftest import host_client
+from conftest import emailed_code, host_client
 from tenants import services
 from tenants.models import Invitation, Membership
 
@@ -91,6 +93,17 @@ def test_the_code_pages_say_where_the_code_went_and_for_how_long(client, owner_a
     )
     # allauth's flash message would say it a second time.
     assert "Confirmation email sent" not in page and page.count('role="status"') == 1
+    assert "or request a new code below" in _notice(page)
+    first = emailed_code("new@acme.example")
+    # One mail per address every 3 minutes (allauth's confirm_email limit): a resend at once is
+    # refused with a message, one after that wait gets a new code.
+    page = client.post(signed_up["Location"], {"action": "resend"}, follow=True).content.decode()
+    assert "Please wait a moment" in page and emailed_code("new@acme.example") == first
+    with override_settings(ACCOUNT_RATE_LIMITS={**settings.ACCOUNT_RATE_LIMITS, "confirm_email": False}):
+        client.post(signed_up["Location"], {"action": "resend"})
+    second = emailed_code("new@acme.example")
+    assert second != first
+    assert client.post(signed_up["Location"], {"code": second}).status_code == 302
 
     resetting = host_client("localhost")
     asked = resetting.post("/accounts/password/reset/", {"email": owner_a.email})

@@ -240,6 +240,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# "Send a new code" on the code page (twice at most), for a code that went to spam or got lost.
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
 # Sign-up and password reset answer alike whether or not an address is registered (the owner of a
 # registered address is emailed instead).
 ACCOUNT_PREVENT_ENUMERATION = True
