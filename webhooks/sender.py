@@ -2,7 +2,10 @@
 
 The host is resolved once; every address it resolves to must be public (not loopback, private,
 link-local, multicast, reserved or a cloud metadata service, in IPv4 or IPv6, including IPv4 inside
-IPv6); the connection goes to the address that was checked, so a second lookup cannot swap it.
+IPv6); the connection goes to the address that was checked, so a second lookup cannot swap it. A host
+written as an address is read as the C library reads it (2130706433, 0x7f000001, 0177.0.0.1 and
+127.1 are all 127.0.0.1; a trailing dot changes nothing), and a metadata service's name is refused
+whatever it resolves to. Endpoints are checked the same way when they are saved (`target_check`).
 Redirects are not followed: a 3xx is a failed attempt like any other non-2xx.
 
 Connections are kept alive between deliveries to the same host (per event loop, a few seconds idle
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -38,6 +42,13 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
     for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254")
 )
+# Their names: GCP's, AWS's. They resolve only inside their cloud, so they are refused by name too.
+METADATA_HOSTS = frozenset(
+    {"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"}
+)
+# One to four dot-separated numbers, each decimal, octal (leading 0) or hex (0x): the IPv4 forms
+# inet_aton reads, as resolvers, curl and browsers do. Anything else is a name.
+_INET_ATON_FORM = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 
 class TargetRefused(Exception):
@@ -107,19 +118,72 @@ def url_check(url: str, *, require_https: bool) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), target
 
 
-async def address_resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """The one address to connect to: every address of `host` is checked, the first is used."""
+def _written_address(host: str) -> IPAddress | None:
+    """The address `host` is written as, read as the C library reads it, or None for a name;
+    TargetRefused for a metadata service's name."""
+    name = host.lower().removesuffix(".")
+    if name in METADATA_HOSTS:
+        raise TargetRefused(f"{host} is a cloud metadata host")
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetRefused(f"cannot resolve {host}: {exc.strerror or exc}") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if _INET_ATON_FORM.fullmatch(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None
+
+
+def _checked(host: str, addresses: list[IPAddress], *, allow_private: bool) -> str:
+    """The address to connect to (the first) once every one of `addresses` passes, else TargetRefused."""
     for ip in addresses:
         if reason := address_refusal(ip, allow_private=allow_private):
             raise TargetRefused(f"{host} resolves to {reason}" if str(ip) != host else reason)
     if not addresses:
         raise TargetRefused(f"{host} has no address")
     return str(addresses[0])
+
+
+def _looked_up(infos: list) -> list[IPAddress]:
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+
+
+def _lookup_refused(host: str, exc: OSError) -> TargetRefused:
+    return TargetRefused(f"cannot resolve {host}: {exc.strerror or exc}")
+
+
+async def address_resolve(host: str, port: int, *, allow_private: bool) -> str:
+    """The one address to connect to: every address of `host` is checked, the first is used."""
+    written = _written_address(host)
+    if written is not None:
+        return _checked(host, [written], allow_private=allow_private)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host.removesuffix("."), port, type=socket.SOCK_STREAM
+        )
+    except OSError as exc:
+        raise _lookup_refused(host, exc) from exc
+    return _checked(host, _looked_up(infos), allow_private=allow_private)
+
+
+def target_check(host: str, port: int, *, allow_private: bool) -> None:
+    """address_resolve's check, for saving an endpoint (synchronous): TargetRefused with the reason a
+    delivery would log. Where private targets are allowed (development, tests) a name is not looked
+    up here, only what it is written as; every delivery looks it up again anyway, since a name can
+    change what it resolves to after it is saved."""
+    written = _written_address(host)
+    if written is not None:
+        _checked(host, [written], allow_private=allow_private)
+        return
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host.removesuffix("."), port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _lookup_refused(host, exc) from exc
+    _checked(host, _looked_up(infos), allow_private=allow_private)
 
 
 @cache

@@ -12,6 +12,7 @@ from inbox import services as inbox
 from inbox.models import Conversation, Message
 from tenants.context import run_in_workspace, workspace_schema
 from webhooks.models import Endpoint
+from webhooks.tests.refused_targets import REFUSED, delivery_refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +287,31 @@ def test_the_openapi_document_and_interactive_docs(workspace_a):
     assert document["components"]["securitySchemes"]
     docs = anonymous.get("/api/v1/docs")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+@pytest.mark.parametrize(("url", "why"), REFUSED)
+@override_settings(PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS=False)
+def test_a_webhook_url_of_our_own_networks_is_refused_in_any_form_at_creation_and_update(a, url, why):
+    expected = {
+        "error": {
+            "code": "invalid_endpoint",
+            "message": f"This URL cannot receive webhooks: {delivery_refusal(url)}.",
+        }
+    }
+    created = a.post(
+        "/api/v1/webhook-endpoints",
+        {"url": url, "event_types": ["message.created"]},
+        content_type="application/json",
+    )
+    assert (created.status_code, created.json()) == (400, expected)
+    assert why in created.json()["error"]["message"]
+    endpoint = a.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://93.184.215.14/in", "event_types": ["message.created"]},
+        content_type="application/json",
+    ).json()
+    patched = a.patch(
+        f"/api/v1/webhook-endpoints/{endpoint['id']}", {"url": url}, content_type="application/json"
+    )
+    assert (patched.status_code, patched.json()) == (400, expected)
+    assert a.get(f"/api/v1/webhook-endpoints/{endpoint['id']}").json()["url"] == "https://93.184.215.14/in"

@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from webhooks import sender
+from webhooks.tests.refused_targets import REFUSED
 
 
 @pytest.mark.parametrize(
@@ -219,3 +220,11 @@ def test_a_connection_whose_answer_was_not_read_to_the_end_is_not_reused():
     outcomes = post_several(receiver, 2)
     assert [o.body for o in outcomes] == ["x" * 1024] * 2
     assert receiver.requests == [1, 2]
+
+
+@pytest.mark.parametrize(("url", "why"), [(url, why) for url, why in REFUSED if why != "cannot resolve"])
+def test_every_form_of_an_address_is_refused_at_delivery_too(url, why, receiver):
+    """Names can change what they resolve to after an endpoint is saved: each delivery checks again."""
+    outcome = post(url)
+    assert outcome.status_code is None and outcome.error.startswith("refused:") and why in outcome.error
+    assert receiver.received == []

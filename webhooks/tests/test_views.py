@@ -4,12 +4,15 @@ redelivery; another endpoint's delivery is not reachable through this one."""
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
+from django.utils.html import escape
 
 from inbox import services as inbox
 from tenants import secret_box
 from tenants.context import run_in_workspace, workspace_schema
 from webhooks import services
 from webhooks.models import Delivery, Endpoint, Event
+from webhooks.tests.refused_targets import REFUSED, delivery_refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +54,25 @@ def test_adding_an_endpoint_shows_its_secret_once(client_a, workspace_a):
 def test_unusable_urls_are_refused_with_the_reason(client_a, url, error):
     response = client_a.post("/settings/webhooks/new/", {"url": url, "event_types": ["message.created"]})
     assert response.status_code == 200 and error in response.content.decode()
+
+
+@pytest.mark.parametrize(("url", "why"), REFUSED)
+@override_settings(PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS=False)
+def test_a_url_of_our_own_networks_is_refused_in_any_form_when_added_or_edited(
+    client_a, workspace_a, url, why
+):
+    reason = escape(f"This URL cannot receive webhooks: {delivery_refusal(url)}.")
+    form = {"url": url, "event_types": ["message.created"]}
+    added = client_a.post("/settings/webhooks/new/", form)
+    assert added.status_code == 200 and reason in added.content.decode() and why in reason
+    endpoint = run_in_workspace(
+        workspace_a.schema_name,
+        lambda: services.endpoint_create(url="https://93.184.215.14/", event_types=["message.created"])[0],
+    )
+    edited = client_a.post(f"/settings/webhooks/{endpoint.pk}/", form)
+    assert edited.status_code == 200 and reason in edited.content.decode()
+    with workspace_schema(workspace_a.schema_name):
+        assert list(Endpoint.objects.values_list("url", flat=True)) == ["https://93.184.215.14/"]
 
 
 def test_an_endpoint_needs_an_event(client_a):
