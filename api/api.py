@@ -1,8 +1,10 @@
 """The REST API, /api/v1/ on a workspace's host: bearer API keys, JSON errors of one shape.
 
 Every error is {"error": {"code": "...", "message": "..."}} ("details" for invalid input); codes are
-stable. The workspace is the host's; a key is looked up in that workspace's schema only, so a key
-of another workspace, or an id of another workspace's object, finds nothing.
+stable. Errors that never reach an operation (a path or a method the API does not have, a server
+error) get the same shape from api.middleware. The workspace is the host's; a key is looked up in
+that workspace's schema only, so a key of another workspace, or an id of another workspace's
+object, finds nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator, ConfigDict, PlainValidator, StrictBool, WithJsonSchema
 
@@ -75,6 +79,20 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
+class BodyUnreadable(ValueError):
+    """A request body that is not JSON (a form, junk, invalid UTF-8, nesting too deep to read)."""
+
+
+class JsonBodyParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        # django-ninja turns whatever this raises into HttpError(400) raised from it; _http_error
+        # finds this exception as its cause and answers the documented 422.
+        try:
+            return super().parse_body(request)
+        except (ValueError, RecursionError) as exc:
+            raise BodyUnreadable(f"The body is not JSON: {exc}"[:200]) from exc
+
+
 api = NinjaAPI(
     title="Parley API",
     version="1",
@@ -84,12 +102,24 @@ api = NinjaAPI(
     urls_namespace="api_v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=JsonBodyParser(),
 )
 
+# The code of an error the API only knows by its status (see api.middleware).
+CODE_OF_STATUS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    422: "invalid_request",
+    500: "server_error",
+}
 
-def _error(
+
+def error_response(
     request, status: int, code: str, message: str, headers: dict | None = None, **extra
 ) -> HttpResponse:
+    """The documented error: {"error": {"code": …, "message": …, **extra}}."""
     response = api.create_response(
         request, {"error": {"code": code, "message": message, **extra}}, status=status
     )
@@ -100,12 +130,12 @@ def _error(
 
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
-    return _error(request, exc.status, exc.code, exc.message, exc.headers)
+    return error_response(request, exc.status, exc.code, exc.message, exc.headers)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request, exc):
-    return _error(
+    return error_response(
         request,
         401,
         "unauthorized",
@@ -119,27 +149,48 @@ def _invalid(request, exc):
     details = [
         {"location": list(map(str, e.get("loc", []))), "message": e.get("msg", "")} for e in exc.errors
     ]
-    return _error(request, 422, "invalid_request", "Some input is missing or malformed.", details=details)
+    return error_response(
+        request, 422, "invalid_request", "Some input is missing or malformed.", details=details
+    )
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return _error(request, 404, "not_found", str(exc) or "Not found.")
+    return error_response(request, 404, "not_found", str(exc) or "Not found.")
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "error", str(exc))
+    if isinstance(exc.__cause__, BodyUnreadable):
+        details = [{"location": ["body"], "message": str(exc.__cause__)}]
+        return error_response(
+            request, 422, "invalid_request", "Some input is missing or malformed.", details=details
+        )
+    return error_response(
+        request, exc.status_code, CODE_OF_STATUS.get(exc.status_code, "bad_request"), str(exc)
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    # Raised by Django when the body is first read (while django-ninja reads it for the operation):
+    # by its Content-Length, or by what was buffered of a chunked one.
+    return error_response(
+        request,
+        413,
+        "payload_too_large",
+        f"A request body may be at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
+    )
 
 
 @api.exception_handler(InboxError)
 def _inbox_error(request, exc: InboxError):
-    return _error(request, 400, exc.code, str(exc))
+    return error_response(request, 400, exc.code, str(exc))
 
 
 @api.exception_handler(EndpointInvalid)
 def _endpoint_invalid(request, exc: EndpointInvalid):
-    return _error(request, exc.status, exc.code, str(exc))
+    return error_response(request, exc.status, exc.code, str(exc))
 
 
 def _write_scope(request) -> ApiKey:
@@ -273,7 +324,7 @@ class ErrorOut(Schema):
 
 # 403 on every operation: a key whose maker left or is no longer an owner or admin is refused.
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS = {**ERRORS, 400: ErrorOut}
+WRITE_ERRORS = {**ERRORS, 400: ErrorOut, 413: ErrorOut}
 
 
 class ConversationFilters(Schema):

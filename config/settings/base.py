@@ -107,6 +107,8 @@ ROOT_URLCONF = "config.urls"
 
 MIDDLEWARE = [
     "config.csp.ContentSecurityPolicyMiddleware",  # first: every response gets the policy, even an early 404
+    # Before everything that can answer an error: under /api/v1/ each is the API's JSON error.
+    "api.middleware.ApiErrorShapeMiddleware",
     "tenants.middleware.WorkspaceRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
