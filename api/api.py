@@ -9,7 +9,7 @@ object, finds nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -257,7 +257,21 @@ class UserOut(Schema):
     email: str
 
 
-Timestamp = str  # ISO 8601 in UTC, microseconds, "Z": the same text webhook payloads carry
+# Every time the API writes: ISO 8601 in UTC with microseconds and "Z", the text webhook payloads
+# carry (the schema's webhook_time function writes the objects' times; api_time writes the rest).
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+
+
+def api_time(value: datetime) -> str:
+    """`value` as webhook_time writes it: 2026-11-25T09:34:57.123456Z (six digits even when zero)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+Timestamp = Annotated[
+    str,
+    BeforeValidator(lambda value: api_time(value) if isinstance(value, datetime) else value),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+]
 
 
 class ConversationOut(Schema):
@@ -514,8 +528,8 @@ class EndpointOut(Schema):
     include_private_notes: bool
     enabled: bool
     disabled_reason: str
-    failing_since: datetime | None
-    created_at: datetime
+    failing_since: Timestamp | None
+    created_at: Timestamp
 
 
 class EndpointCreatedOut(EndpointOut):

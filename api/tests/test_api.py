@@ -3,10 +3,14 @@ pagination, other workspaces' ids, webhook endpoints, and the OpenAPI document."
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client, override_settings
 
 from api import services as key_services
+from api.api import TIMESTAMP_PATTERN
 from api.models import ApiKey
 from inbox import services as inbox
 from inbox.models import Conversation, Message
@@ -315,3 +319,92 @@ def test_a_webhook_url_of_our_own_networks_is_refused_in_any_form_at_creation_an
     )
     assert (patched.status_code, patched.json()) == (400, expected)
     assert a.get(f"/api/v1/webhook-endpoints/{endpoint['id']}").json()["url"] == "https://93.184.215.14/in"
+
+
+TIME = re.compile(TIMESTAMP_PATTERN)
+TIME_FIELDS = {
+    "created_at", "last_message_at", "first_agent_reply_at", "resolved_at", "snoozed_until",
+    "last_seen_at", "failing_since",
+}  # fmt: skip
+
+
+def times_in(answer) -> dict[str, list[str]]:
+    """Every time field (by its name) anywhere in a JSON answer, with its values that are not null."""
+    found: dict[str, list[str]] = {}
+    if isinstance(answer, dict):
+        for name, value in answer.items():
+            if name.endswith(("_at", "_since", "_until")):
+                found.setdefault(name, []).extend([value] if value is not None else [])
+            for inner, values in times_in(value).items():
+                found.setdefault(inner, []).extend(values)
+    elif isinstance(answer, list):
+        for item in answer:
+            for inner, values in times_in(item).items():
+                found.setdefault(inner, []).extend(values)
+    return found
+
+
+def test_every_time_in_every_answer_has_one_format_with_microseconds(a, workspace_a, owner_a):
+    (conversation_id,) = conversations(workspace_a, 1)
+
+    def post(path, body):
+        return a.post(path, body, content_type="application/json")
+
+    reply = post(f"/api/v1/conversations/{conversation_id}/messages", {"body": "On its way."})
+    snoozed = post(
+        f"/api/v1/conversations/{conversation_id}/status",
+        {"status": "snoozed", "snoozed_until": "2027-01-01T09:00:00Z"},  # whole seconds: .000000Z
+    )
+    resolved = post(f"/api/v1/conversations/{conversation_id}/status", {"status": "resolved"})
+    created = post(
+        "/api/v1/webhook-endpoints", {"url": "https://hooks.example/", "event_types": ["contact.created"]}
+    )
+    endpoint_id = created.json()["id"]
+    with workspace_schema(workspace_a.schema_name):
+        # A failing endpoint, and a creation time on a whole second (the serialiser once cut both
+        # to milliseconds; a whole second is where a format most often drops its fraction).
+        Endpoint.objects.filter(pk=endpoint_id).update(
+            failing_since=datetime(2026, 11, 25, 9, 34, 57, 123456, tzinfo=UTC),
+            created_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+        )
+    contact_id = a.get("/api/v1/contacts").json()["data"][0]["id"]
+    patched = a.patch(
+        f"/api/v1/webhook-endpoints/{endpoint_id}", {"description": "CRM"}, content_type="application/json"
+    )
+    answers = [
+        reply, snoozed, resolved, created,
+        a.get("/api/v1/conversations?status=resolved"),
+        a.get(f"/api/v1/conversations/{conversation_id}"),
+        a.get(f"/api/v1/conversations/{conversation_id}/messages"),
+        a.get("/api/v1/contacts"),
+        a.get(f"/api/v1/contacts/{contact_id}"),
+        a.get("/api/v1/webhook-endpoints"),
+        a.get(f"/api/v1/webhook-endpoints/{endpoint_id}"),
+        patched,
+    ]  # fmt: skip
+    seen: dict[str, list[str]] = {}
+    for answer in answers:
+        assert answer.status_code in (200, 201), answer.content
+        for name, values in times_in(answer.json()).items():
+            seen.setdefault(name, []).extend(values)
+    assert set(seen) == TIME_FIELDS and all(seen.values()), "every time field, each with a value"
+    assert [t for values in seen.values() for t in values if not TIME.fullmatch(t)] == []
+    endpoint = a.get(f"/api/v1/webhook-endpoints/{endpoint_id}").json()
+    assert (endpoint["failing_since"], endpoint["created_at"]) == (
+        "2026-11-25T09:34:57.123456Z",
+        "2026-11-25T09:00:00.000000Z",
+    )
+    # Outputs declare it: a client (and the schemathesis run) can check every time it is sent.
+    outputs = {
+        name: shape
+        for name, shape in a.get("/api/v1/openapi.json").json()["components"]["schemas"].items()
+        if name.endswith("Out")
+    }
+    declared = set()
+    for name, shape in outputs.items():
+        for field, schema in shape.get("properties", {}).items():
+            if field in TIME_FIELDS:
+                options = schema.get("anyOf", [schema])
+                assert any(o.get("pattern") == TIMESTAMP_PATTERN for o in options), (name, field)
+                declared.add(field)
+    assert declared == TIME_FIELDS
