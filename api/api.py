@@ -25,10 +25,9 @@ from ninja.security import HttpBearer
 from pydantic import BeforeValidator, ConfigDict, PlainValidator, StrictBool, WithJsonSchema
 
 from accounts.models import User
-from api import selectors
+from api import rate_limit, selectors
 from api.models import ApiKey
 from api.services import KeyRefused, api_key_acting_member, api_key_for
-from inbox import rate_limits
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.exceptions import InboxError
@@ -47,14 +46,14 @@ class ApiError(Exception):
 
 
 def _rate_limit(key: ApiKey) -> None:
-    """PARLEY_API_RATE_LIMIT requests a minute per key, counted in Redis across every web process."""
-    limit = settings.PARLEY_API_RATE_LIMIT
-    retry_after = rate_limits.retry_after_sync(f"api:key:{connection.schema_name}:{key.pk}", limit)
+    """PARLEY_API_RATE_LIMIT requests per key in any 60 s, counted in Redis across every web process."""
+    retry_after = rate_limit.key_retry_after(schema_name=connection.schema_name, key_id=key.pk)
     if retry_after is not None:
         raise ApiError(
             429,
             "rate_limited",
-            f"A key may make {limit} requests a minute; retry in {retry_after} s.",
+            f"A key may make {settings.PARLEY_API_RATE_LIMIT} requests in any 60 seconds; "
+            f"retry in {retry_after} s.",
             {"Retry-After": str(retry_after)},
         )
 

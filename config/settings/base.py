@@ -63,7 +63,7 @@ PARLEY_WEBHOOK_CONCURRENCY = env.int("PARLEY_WEBHOOK_CONCURRENCY", default=8)
 PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=True)
 PARLEY_WEBHOOK_REQUIRE_HTTPS = env.bool("PARLEY_WEBHOOK_REQUIRE_HTTPS", default=False)
 
-# --- REST API: requests a minute per API key.
+# --- REST API: requests per API key in any 60 seconds (a sliding window, api/rate_limit.py).
 PARLEY_API_RATE_LIMIT = env.int("PARLEY_API_RATE_LIMIT", default=600)
 
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
