@@ -68,3 +68,26 @@ def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_the_log(
         stop(worker)
         receiver.stop()
         page.context.close()
+
+
+def test_a_url_that_reaches_a_metadata_service_is_refused_on_the_form_with_the_reason(
+    live_server_asgi, browser, tx_workspaces
+):
+    """Here private targets are allowed (tests); a metadata service never is, in any form."""
+    page = logged_in_page(browser, live_server_asgi, tx_workspaces.owner_a, height=700)
+    try:
+        for width, url, reason in (
+            (1280, "http://0xa9fea9fe/latest/meta-data", "0xa9fea9fe resolves to 169.254.169.254 is a cloud"),
+            (390, "http://metadata.google.internal/v1/", "metadata.google.internal is a cloud metadata host"),
+        ):
+            page.set_viewport_size({"width": width, "height": 700})
+            page.goto(live_server_asgi.workspace_url("alpha", "/settings/webhooks/new/"))
+            page.get_by_label("Endpoint URL").fill(url)
+            page.get_by_role("checkbox", name="message.created ·").check()
+            page.get_by_role("button", name="Add endpoint").press("Enter")
+            expect(page.get_by_text("This URL cannot receive webhooks")).to_contain_text(reason)
+            expect(page.get_by_label("Endpoint URL")).to_have_value(url)
+            screenshot(page, f"webhooks-refused-{width}")
+        assert page.console_errors == []
+    finally:
+        page.context.close()
