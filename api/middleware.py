@@ -19,7 +19,7 @@ _MESSAGES = {
     404: "No such path in this API; the operations are listed at /api/v1/docs.",
     500: "Something went wrong on our side; it has been logged.",
 }
-_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+_BODY_HEADERS = {"content-type", "content-length"}
 
 
 class ApiErrorShapeMiddleware:
@@ -46,5 +46,8 @@ def _documented(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     else:
         message = _MESSAGES.get(status) or response.reason_phrase
     code = CODE_OF_STATUS.get(status) or CODE_OF_STATUS[400 if status < 500 else 500]
-    headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-    return error_response(request, status, code, message, headers)
+    # Its headers stay (Allow, and those the security middleware added); only the body changes.
+    headers = {name: value for name, value in response.items() if name.lower() not in _BODY_HEADERS}
+    documented = error_response(request, status, code, message, headers)
+    documented.cookies = response.cookies
+    return documented

@@ -86,7 +86,9 @@ def test_a_multipart_form_is_422_too(a):
 def test_a_path_the_api_does_not_have_is_404_not_found_key_or_not(a, workspace_a):
     for client in (a, api_client("alpha.localhost", None)):
         for path in ("/api/v1/nope", "/api/v1/conversations/", "/api/v1/conversations/1/nope", "/api/v1/"):
-            assert error_of(client.get(path), 404)["code"] == "not_found"
+            response = client.get(path)
+            assert error_of(response, 404)["code"] == "not_found"
+            assert response["X-Content-Type-Options"] == "nosniff", "the page's other headers stay"
     # On a host that is no workspace, and on the public host, where there is no API at all.
     for host in ("nowhere.localhost", "localhost"):
         assert error_of(api_client(host, None).get("/api/v1/conversations"), 404)["code"] == "not_found"
