@@ -98,6 +98,7 @@ DOCUMENTED_CODES = {
     "invalid_action": {400},
     "invalid_endpoint": {400},
     "not_a_member": {400},
+    "too_many_secrets": {409},
     "bad_request": {400},
     "server_error": {500},
 }
