@@ -411,6 +411,8 @@
       a: () => document.querySelector("[data-shortcut=a]")?.click(),
       "?": () => document.getElementById("shortcuts").showModal(),
     };
+    // Enter on a button or link (the phone menu's, say) is that control's own, not "open the row".
+    if (event.key === "Enter" && event.target.closest?.("a, button, summary")) return;
     if (event.key === "Enter" && document.querySelector(".conversation-row.cursor")) {
       event.preventDefault();
       document.querySelector(".conversation-row.cursor a").click();
