@@ -34,3 +34,27 @@ new MutationObserver((records) => {
     }
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// The narrow screen's menu (base.html): the button shows and hides the nav, whose CSS follows
+// aria-expanded. Escape closes it and gives the focus back to the button; so do focus or a click
+// going elsewhere on the page.
+const navToggle = document.querySelector(".nav-toggle");
+if (navToggle) {
+  const header = navToggle.closest(".site-header");
+  const isOpen = () => navToggle.getAttribute("aria-expanded") === "true";
+  const setOpen = (open) => navToggle.setAttribute("aria-expanded", String(open));
+  navToggle.addEventListener("click", () => setOpen(!isOpen()));
+  header.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !isOpen()) return;
+    event.stopPropagation();
+    setOpen(false);
+    navToggle.focus();
+  });
+  // A focus moving to nothing (a click on the menu's own background) keeps it open.
+  header.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !header.contains(event.relatedTarget)) setOpen(false);
+  });
+  document.addEventListener("click", (event) => {
+    if (isOpen() && !header.contains(event.target)) setOpen(false);
+  });
+}
