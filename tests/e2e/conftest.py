@@ -226,13 +226,14 @@ def off_the_browser_thread(func, *args, **kwargs):
         return pool.submit(run).result(timeout=30)
 
 
-def logged_in_page(browser, live_server_asgi, user, *, height: int = 800):
-    """A browser context of its own, logged in as `user` on alpha's host; page errors are collected."""
+def logged_in_page(browser, live_server_asgi, user, *, height: int = 800, **context_options):
+    """A browser context of its own (Playwright's `context_options` on top), logged in as `user` on
+    alpha's host; page errors are collected."""
     from django.test import Client
 
     client = Client(HTTP_HOST=f"alpha.localhost:{live_server_asgi.port}")
     client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": height})
+    context = browser.new_context(viewport={"width": 1280, "height": height}, **context_options)
     context.add_cookies(
         [{"name": "parley_session", "value": client.cookies["parley_session"].value,
           "domain": "alpha.localhost", "path": "/"}]

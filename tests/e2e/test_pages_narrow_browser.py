@@ -303,11 +303,22 @@ def test_the_phone_menu_opens_from_the_keyboard_and_reaches_settings_and_log_out
     expect(menu).to_be_focused()
     expect(settings_link).to_be_hidden()
 
-    # On a wide screen the links are in the bar and the button is gone.
-    page.set_viewport_size(DESKTOP)
-    expect(menu).to_be_hidden()
+    # A tablet has the menu too; from 1241 px every link, the name and Log out fit one row of the bar.
+    page.set_viewport_size({"width": 1024, "height": 800})
+    menu.click()
     expect(settings_link).to_be_visible()
-    expect(log_out).to_be_visible()
+    screenshot(page, "narrow-menu-open-1024")
+    page.get_by_role("heading", level=1).click()  # a click elsewhere closes it
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    for width in (1241, DESKTOP["width"]):
+        page.set_viewport_size({"width": width, "height": 800})
+        expect(menu).to_be_hidden()
+        expect(settings_link).to_be_visible()
+        expect(log_out).to_be_visible()
+        expect(page.get_by_role("link", name="Ana Owner")).to_be_visible()
+        assert page.locator(".site-header").bounding_box()["height"] <= 61, width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, "narrow-menu-bar-1280")
     page.set_viewport_size(PHONE)
     menu.focus()
 
@@ -328,3 +339,15 @@ def test_the_phone_menu_opens_from_the_keyboard_and_reaches_settings_and_log_out
     expect(page.get_by_role("status")).to_contain_text("You have signed out.")
 
     assert page.console_errors == []
+
+
+def test_without_scripts_the_links_wrap_in_the_bar(live_server_asgi, browser, tx_workspaces):
+    page = logged_in_page(browser, live_server_asgi, tx_workspaces.owner_a, java_script_enabled=False)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server_asgi.workspace_url("alpha", "/settings/team/"))
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()  # it would open nothing
+    for name in ("Inbox", "Team", "Settings"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "narrow-no-script-390")
