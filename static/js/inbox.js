@@ -431,5 +431,10 @@
     { once: true },
   );
 
+  // A conversation opened by its address starts at its newest message, as one opened from the list
+  // does (afterSwap): on a phone the oldest would fill the screen.
+  const openThread = document.querySelector(".thread");
+  if (openThread) openThread.scrollTop = openThread.scrollHeight;
+
   connect();
 })();

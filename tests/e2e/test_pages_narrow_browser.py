@@ -166,11 +166,14 @@ def test_every_workspace_page_fits_a_phone(live_server_asgi, browser, tx_workspa
         ("password-change", "/accounts/password/change/", ""),
         ("400", "/inbox/list/?open=soon", "cannot be read"),
         ("404", "/no-such-page/", "Page not found"),
+        ("handoff-invalid", "/handoff/?token=spent", "That link did not work"),
     ):
         page.goto(alpha(path))
         if heading:
             expect(page.locator("h1, h2").first).to_contain_text(heading)
-        if name in ("400", "404"):
+        if name == "conversation":  # opened by its address, it shows its newest message
+            expect(page.locator(".thread > li").last).to_be_in_viewport()
+        if name in ("400", "404", "handoff-invalid"):
             errors.clear()  # the browser logs the status itself
         if problem := _fits_a_phone(page, name):
             too_wide.append(problem)
