@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -73,6 +74,8 @@ def test_a_socket_whose_frames_wait_still_answers_keepalive_pings(site, host_pag
 
     with running_server(log_name="keepalive", uvicorn_args=PING) as server:
         url = f"ws://127.0.0.1:{server.port}/ws/widget/?site={site.site_key}"
-        acks, close_code = asyncio.run(visit(url))
+        # A thread of its own: the browser tests leave Playwright's loop running on this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            acks, close_code = pool.submit(asyncio.run, visit(url)).result()
     assert close_code is None, "the socket stayed open throughout"
     assert [a["message"]["body"] for a in acks] == [f"m{n}" for n in range(5)]
