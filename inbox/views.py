@@ -30,6 +30,14 @@ def snippet(website: Website) -> str:
     return f'<script src="{src}" data-site="{website.site_key}" async></script>'
 
 
+def widget_csp_sources() -> dict[str, str]:
+    """What a customer's Content-Security-Policy must allow for the widget: the script, and both its
+    connections (the WebSocket and the HTTP fallback). Its styles need no source (see the README)."""
+    origin = app_settings.public_url("")
+    socket = origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return {"script_src": origin, "connect_src": f"{origin} {socket}"}
+
+
 @managers_only
 def website_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/website_list.html", {"websites": selectors.websites_of_workspace()})
@@ -71,6 +79,7 @@ def website_detail(request: HttpRequest, website_id: int) -> HttpResponse:
             "website": website,
             "form": form,
             "snippet": snippet(website),
+            "csp": widget_csp_sources(),
             # Shown once, right after it was made; only its encrypted form is kept.
             "identity_secret": request.session.pop(_SECRET_SESSION_KEY, None),
         },

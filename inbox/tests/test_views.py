@@ -46,6 +46,9 @@ def test_create_shows_the_snippet_and_the_identity_secret_once(client_a, workspa
     src = "http://localhost:8000/widget.js"
     expected = f"&lt;script src=&quot;{src}&quot; data-site=&quot;{website.site_key}&quot; async&gt;"
     assert expected in page
+    # What the site's own CSP must allow: the script, and the socket in its ws: form beside HTTP.
+    assert "<code>script-src http://localhost:8000</code>" in page
+    assert "<code>connect-src http://localhost:8000 ws://localhost:8000</code>" in page
     assert "Identity secret: copy it now" in page
     assert "Identity secret: copy it now" not in client_a.get(response["Location"]).content.decode()
     assert website.identity_secret_sealed and "Identity secret" not in website.identity_secret_sealed

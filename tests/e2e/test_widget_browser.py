@@ -22,11 +22,18 @@ HOSTILE_CSS = """
 """
 
 
-def _host_page(live_server_asgi, site_key: str, *, css: str = "", before: str = "") -> str:
-    head = f"<title>Shop</title><style>{css}</style>{before}"
-    script = f'<script src="{live_server_asgi.public_url}/widget.js" data-site="{site_key}" async></script>'
+def _host_page(live_server_asgi, site_key: str, *, css: str = "", before: str = "", attrs: str = "") -> str:
+    # No empty <style>: a page under a strict style-src would report it as a violation.
+    head = f"<title>Shop</title>{f'<style>{css}</style>' if css else ''}{before}"
+    script = _snippet(live_server_asgi, site_key, attrs)
     body = f"<h1>Welcome to the shop</h1><p>Products.</p>{script}"
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
+
+
+def _snippet(live_server_asgi, site_key: str, attrs: str = "") -> str:
+    return (
+        f'<script src="{live_server_asgi.public_url}/widget.js" data-site="{site_key}"{attrs} async></script>'
+    )
 
 
 def _messages(schema: str) -> list[tuple[str, str]]:
@@ -297,17 +304,24 @@ def test_a_message_an_older_widget_stored_as_a_string_is_still_sent(
     assert page.console_errors == []
 
 
-def _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, body: str) -> None:
-    """Open the widget on the host page, send `body` (it reaches the database and shows as sent), and
-    see an agent's reply arrive."""
+def _chat_both_ways(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, body: str,
+    *, html: str | None = None, welcome_within: float = 5000, send_by_click: bool = False,
+) -> None:  # fmt: skip
+    """Open the widget on the host page (`html`, else a plain one), send `body` (it reaches the
+    database and shows as sent), and see an agent's reply arrive."""
     schema = tx_workspaces.alpha.schema_name
-    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+    host_page_server.html = html or _host_page(live_server_asgi, site.site_key)
     page.goto(host_page_server.origin + "/")
     page.locator("parley-widget .launcher").click()
-    expect(page.locator("parley-widget .greeting")).to_have_text("Hi! Ask us anything.")
+    greeting = page.locator("parley-widget .greeting")
+    expect(greeting).to_have_text("Hi! Ask us anything.", timeout=welcome_within)
     composer = page.locator("parley-widget").get_by_label("Message")
     composer.fill(body)
-    composer.press("Enter")
+    if send_by_click:
+        page.locator("parley-widget .send").click()  # a real click where the button is: nothing may cover it
+    else:
+        composer.press("Enter")
     assert _wait_for_rows(schema, 1, page) == [("visitor", body)]
     expect(page.locator("parley-widget .meta.visitor")).to_contain_text("Sent")
     _reply(schema, tx_workspaces.owner_a, f"Reply to: {body}")
@@ -337,3 +351,136 @@ def test_a_host_page_csp_without_websockets_falls_back_to_http(
     csp = f"connect-src {live_server_asgi.public_url}"
     monkeypatch.setattr(host_page_server, "headers", {"Content-Security-Policy": csp})
     _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "behind a strict CSP")
+
+
+def _reload_keeps_history(page, count: int) -> None:
+    page.reload()
+    page.locator("parley-widget .launcher").click()
+    expect(page.locator("parley-widget .msg")).to_have_count(count)
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= width
+        and box["y"] + box["height"] <= height
+    )
+
+
+# A phone's on-screen keyboard shrinks (and may pan) the visual viewport, not the window; headless
+# Chromium has no keyboard, so this page stands in for it.
+ON_SCREEN_KEYBOARD = """
+  const real = window.visualViewport;
+  const view = new EventTarget();
+  let keyboard = 0, panned = 0;
+  Object.defineProperties(view, {
+    width: { get: () => real.width },
+    height: { get: () => real.height - keyboard },
+    offsetTop: { get: () => real.offsetTop + panned },
+  });
+  window.visualViewport = view;
+  window.__keyboard = (height, pan) => {
+    keyboard = height;
+    panned = pan;
+    view.dispatchEvent(new Event("resize"));
+  };
+"""
+
+
+def test_on_a_phone_the_full_screen_panel_hides_the_launcher_and_stays_above_the_keyboard(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.add_init_script(ON_SCREEN_KEYBOARD)
+    viewport = '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">'
+    html = _host_page(live_server_asgi, site.site_key, before=viewport)
+    # Send is tapped where it is on screen: under the launcher, the tap would close the panel instead.
+    _chat_both_ways(
+        live_server_asgi, host_page_server, page, site, tx_workspaces, "sent from a phone", html=html,
+        send_by_click=True,
+    )  # fmt: skip
+    panel = page.locator("parley-widget .panel")
+    assert panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
+    expect(page.locator("parley-widget .launcher")).to_be_hidden()
+    screenshot(page, "widget-phone-390")
+
+    page.evaluate("window.__keyboard(340, 0)")  # the keyboard opens: 504 px of page are left
+    send = page.locator("parley-widget .send")
+    expect(panel).to_have_js_property("offsetHeight", 504)
+    assert _inside(send.bounding_box(), 390, 504)
+    assert _inside(page.locator("parley-widget header").bounding_box(), 390, 504)
+    page.evaluate("window.__keyboard(340, 120)")  # iOS pans the visual viewport up to the caret
+    expect(panel).to_have_js_property("offsetTop", 120)
+    page.evaluate("window.__keyboard(0, 0)")
+    expect(panel).to_have_js_property("offsetHeight", 844)
+
+    page.locator("parley-widget .panel").get_by_label("Close chat").click()  # the header's close button
+    expect(panel).to_be_hidden()
+    expect(page.locator("parley-widget .launcher")).to_be_visible()
+    _reload_keeps_history(page, 2)
+    assert page.console_errors == []
+
+
+def test_a_strict_style_src_without_unsafe_inline_still_styles_the_widget(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, monkeypatch
+):
+    parley = live_server_asgi.public_url
+    csp = (
+        f"default-src 'self'; script-src {parley}; connect-src {parley} {parley.replace('http', 'ws')}; "
+        "style-src 'self'; img-src 'self'"
+    )
+    monkeypatch.setattr(host_page_server, "headers", {"Content-Security-Policy": csp})
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) => __violations.push(e.violatedDirective));"
+    )
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "under a strict CSP")
+    launcher = page.locator("parley-widget .launcher")
+    page.locator("parley-widget .panel").get_by_label("Close chat").click()
+    box = launcher.bounding_box()
+    assert 56 <= box["width"] <= 59 and box["x"] > 1100 and box["y"] > 700  # styled, fixed
+    launcher.click()
+    header = page.locator("parley-widget header")
+    expect(header).to_have_css("background-color", "rgb(15, 118, 110)")  # the website's accent
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "widget-strict-csp-390")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    screenshot(page, "widget-strict-csp-1280")
+    _reload_keeps_history(page, 2)
+    assert page.evaluate("window.__violations") == []
+    assert page.console_errors == []
+
+
+def test_without_constructable_stylesheets_the_widget_brings_its_own_style_element(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    page.add_init_script("delete window.CSSStyleSheet;")  # an older browser
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "older browser")
+    expect(page.locator("parley-widget header")).to_have_css("background-color", "rgb(15, 118, 110)")
+    assert (
+        page.evaluate("document.querySelector('parley-widget').shadowRoot.querySelectorAll('style').length")
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("zoomed", "width", "height"),
+    [("html", 1280, 800), ("body", 1280, 800), ("html", 390, 844)],
+    ids=["html-1280", "body-1280", "html-390"],
+)
+def test_on_a_zoomed_page_the_panel_header_and_close_button_stay_on_screen(
+    live_server_asgi, host_page_server, page, site, tx_workspaces, zoomed, width, height
+):
+    page.set_viewport_size({"width": width, "height": height})
+    html = _host_page(live_server_asgi, site.site_key, css=f"{zoomed} {{ zoom: 1.5 }}")
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "zoomed in", html=html)
+    for part in ("header", ".send", ".panel"):
+        assert _inside(page.locator(f"parley-widget {part}").bounding_box(), width, height), part
+    close = page.locator("parley-widget .panel").get_by_label("Close chat")
+    assert _inside(close.bounding_box(), width, height)
+    screenshot(page, f"widget-zoomed-{zoomed}-{width}")
+    close.click()
+    expect(page.locator("parley-widget .panel")).to_be_hidden()
+    _reload_keeps_history(page, 2)
+    assert page.console_errors == []

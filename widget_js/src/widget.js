@@ -373,7 +373,10 @@ function boot(script) {
 
   function setOpen(value) {
     open = value;
-    if (open) unread = 0;
+    if (open) {
+      unread = 0;
+      fit();
+    }
     persist();
     render(true);
     if (open) ui.textarea.focus();
@@ -391,13 +394,21 @@ function boot(script) {
   // --- the page element and its shadow root
 
   const host = document.createElement("parley-widget");
-  host.setAttribute("style", "all: initial !important; display: block !important; position: static !important;");
+  // Through the CSSOM, which a page's style-src without 'unsafe-inline' allows (a style attribute it blocks).
+  host.style.cssText = "all: initial !important; display: block !important; position: static !important;";
   const shadow = host.attachShadow({ mode: "open" });
   const ui = buildUi();
 
   function buildUi() {
-    const style = el("style");
-    style.textContent = __PARLEY_CSS__;
+    // A constructed stylesheet is not subject to the page's style-src; a <style> only where there is none.
+    const css = __PARLEY_CSS__;
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch {
+      shadow.append(el("style", null, css));
+    }
     const root = el("div", "root");
     const launcher = el("button", "launcher");
     launcher.type = "button";
@@ -472,7 +483,7 @@ function boot(script) {
 
     panel.append(header, status, log, typing, ask, composer);
     root.append(panel, launcher);
-    shadow.append(style, root);
+    shadow.append(root);
     return { root, launcher, badge, panel, name, status, log, typing, ask, askInput, composer, textarea };
   }
 
@@ -483,9 +494,20 @@ function boot(script) {
     ui.panel.setAttribute("aria-label", `Chat with ${config.team_name}`);
   }
 
+  // The panel's size comes from the visible viewport (less the on-screen keyboard), in the widget's own
+  // CSS pixels: a page's zoom (html { zoom: 1.5 }) scales them, and would push the header off screen.
+  function fit() {
+    const view = window.visualViewport || { width: innerWidth, height: innerHeight, offsetTop: 0 };
+    const zoom = host.currentCSSZoom || 1;
+    for (const [name, value] of [["w", view.width], ["h", view.height], ["top", view.offsetTop]]) {
+      ui.root.style.setProperty(`--view-${name}`, `${value / zoom}px`);
+    }
+  }
+
   function render(scroll) {
     const { log, badge, panel, launcher, status, ask, composer } = ui;
     panel.hidden = !open;
+    ui.root.classList.toggle("open", open);
     launcher.setAttribute("aria-label", open ? "Close chat" : unread ? `Open chat, ${unread} unread` : "Open chat");
     launcher.setAttribute("aria-expanded", String(open));
     badge.hidden = !unread;
@@ -557,6 +579,9 @@ function boot(script) {
   function mount() {
     document.body.append(host);
     applyConfig();
+    fit();
+    // The on-screen keyboard shrinks and pans the visual viewport without a window resize.
+    for (const type of ["resize", "scroll"]) (window.visualViewport || window).addEventListener(type, fit);
     render();
     for (const args of queued) Parley(...args);
     connect();
