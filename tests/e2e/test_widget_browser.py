@@ -484,3 +484,60 @@ def test_on_a_zoomed_page_the_panel_header_and_close_button_stay_on_screen(
     expect(page.locator("parley-widget .panel")).to_be_hidden()
     _reload_keeps_history(page, 2)
     assert page.console_errors == []
+
+
+def test_a_page_with_its_own_parley_global_keeps_it_and_is_told_about_data_global(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    warnings = []
+    page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
+    own = "<script>window.Parley = { version: '2.1', greet: function () { return 'the page'; } };</script>"
+    html = _host_page(live_server_asgi, site.site_key, before=own)
+    _chat_both_ways(
+        live_server_asgi, host_page_server, page, site, tx_workspaces, "page has a Parley", html=html
+    )
+    assert page.evaluate("[window.Parley.version, window.Parley.greet()]") == ["2.1", "the page"]
+    assert len(warnings) == 1 and "window.Parley" in warnings[0] and "data-global" in warnings[0]
+    _reload_keeps_history(page, 2)
+    assert page.console_errors == []
+
+
+def test_data_global_names_the_api_and_its_queued_calls(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    warnings = []
+    page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
+    stub = """<script>
+      window.Parley = { version: '2.1' };
+      window.MyChat = window.MyChat || function () { (MyChat.q = MyChat.q || []).push(arguments); };
+      MyChat('identify', {email: 'kim@example.com', name: 'Kim'});
+      MyChat('on', 'message', function (m) { (window.__seen = window.__seen || []).push(m.body); });
+      MyChat('open');
+    </script>"""
+    # The snippet pasted twice (a theme and a plugin both add it): still one widget.
+    twice = stub + _snippet(live_server_asgi, site.site_key, ' data-global="MyChat"')
+    host_page_server.html = _host_page(
+        live_server_asgi, site.site_key, before=twice, attrs=' data-global="MyChat"'
+    )
+    page.goto(host_page_server.origin + "/")
+    expect(page.locator("parley-widget")).to_have_count(1)
+    panel = page.locator("parley-widget .panel")
+    expect(panel).to_be_visible()  # opened by the queued call
+    composer = panel.get_by_label("Message")
+    composer.fill("hello from Kim")
+    composer.press("Enter")
+    assert _wait_for_rows(schema, 1, page) == [("visitor", "hello from Kim")]
+    _reply(schema, tx_workspaces.owner_a, "Hi Kim")
+    expect(panel.locator(".msg.agent")).to_contain_text("Hi Kim")
+    assert page.evaluate("window.__seen") == ["hello from Kim", "Hi Kim"]
+    contact = run_in_workspace(schema, lambda: Conversation.objects.get().contact)
+    assert (contact.email, contact.name) == ("kim@example.com", "Kim")
+    assert page.evaluate("[typeof MyChat.version, window.Parley.version]") == ["string", "2.1"]
+    page.evaluate("MyChat('close')")
+    expect(panel).to_be_hidden()
+    assert warnings == []
+    page.reload()  # the page's queued MyChat('open') opens it again
+    expect(panel).to_be_visible()
+    expect(panel.locator(".msg")).to_have_count(2)
+    assert page.console_errors == []

@@ -4,8 +4,8 @@
  *   <script src="https://PARLEY_HOST/widget.js" data-site="pk_…" async></script>
  *
  * Everything lives in a shadow root under one <parley-widget> element; the only global is
- * window.Parley. Calls made before this file loads (window.Parley = window.Parley || function()
- * {(Parley.q = Parley.q || []).push(arguments)}) are replayed.
+ * window.Parley (or the name in data-global="…"). Calls made before this file loads (window.Parley =
+ * window.Parley || function() {(Parley.q = Parley.q || []).push(arguments)}) are replayed.
  *
  * The server is the truth: every message has an id, pushes carry the id before them (prev_id),
  * and after any gap or reconnect the widget asks for everything after the last id it holds.
@@ -14,6 +14,7 @@
 
 const RETRYABLE = new Set(["rate_limited", "not_ready"]);
 const REFUSED_CODES = new Set([4400, 4403, 4404]);
+const BOOTED = Symbol.for("parley.widget"); // one widget per page, whatever its global is called
 
 function uuid4() {
   // crypto.randomUUID needs a secure context; host pages may be plain http.
@@ -573,8 +574,20 @@ function boot(script) {
     else console.warn(`[Parley] unknown command ${command}`);
   }
   Parley.version = __PARLEY_VERSION__;
-  const queued = (window.Parley && window.Parley.q) || [];
-  window.Parley = Parley;
+  // The page may have its own window.Parley: keep it, and say once how to give ours another name.
+  const name = script.dataset.global || "Parley";
+  const existing = window[name];
+  const stub =
+    typeof existing === "function" && (Array.isArray(existing.q) || /\.q\b/.test(Function.prototype.toString.call(existing)));
+  if (existing && !stub) {
+    console.warn(
+      `[Parley] window.${name} is the page's own: the chat's API is not there. Add data-global="AnotherName" to the widget's script tag.`,
+    );
+  } else {
+    window[name] = Parley;
+  }
+  const queued = (stub && existing.q) || [];
+
 
   function mount() {
     document.body.append(host);
@@ -597,4 +610,7 @@ function boot(script) {
 }
 
 const current = document.currentScript;
-if (current && current.dataset.site && !(window.Parley && window.Parley.version)) boot(current);
+if (current && current.dataset.site && !window[BOOTED]) {
+  window[BOOTED] = true;
+  boot(current);
+}
