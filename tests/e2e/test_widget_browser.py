@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from inbox import services
 from inbox.models import Conversation, Message
 from tenants.context import run_in_workspace
-from tests.e2e.conftest import off_the_browser_thread, screenshot
+from tests.e2e.conftest import logged_in_page, off_the_browser_thread, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -541,3 +541,108 @@ def test_data_global_names_the_api_and_its_queued_calls(
     expect(panel).to_be_visible()
     expect(panel.locator(".msg")).to_have_count(2)
     assert page.console_errors == []
+
+
+# Every socket's hello goes nowhere: sockets open and are never welcomed (a proxy that accepts the
+# upgrade and then passes nothing on).
+SILENT_SOCKETS = """
+  const RealWebSocket = window.WebSocket;
+  window.__opened = 0;
+  window.WebSocket = function (url, protocols) {
+    const socket = new RealWebSocket(url, protocols);
+    socket.addEventListener("open", () => window.__opened++);
+    socket.send = function () {};
+    return socket;
+  };
+  window.WebSocket.prototype = RealWebSocket.prototype;
+"""
+
+
+def test_sockets_that_open_but_are_never_welcomed_lead_to_http(
+    live_server_asgi, host_page_server, page, site, tx_workspaces
+):
+    page.add_init_script(SILENT_SOCKETS)
+    # Three sockets, each given 5 s to be welcomed, with a backoff between them.
+    _chat_both_ways(
+        live_server_asgi, host_page_server, page, site, tx_workspaces, "after three silent sockets",
+        welcome_within=25000,
+    )  # fmt: skip
+    assert page.evaluate("window.__opened") >= 3
+    assert page.console_errors == []
+
+
+# NETWORK_SWITCH, plus what each socket received and sent and when the widget asked over HTTP.
+NETWORK_LOG = """
+  window.__welcomes = []; window.__sent = []; window.__polls = [];
+  const RealSend = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    window.__sent.push(JSON.parse(data));
+    return RealSend.call(this, data);
+  };
+  const SwitchedWebSocket = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const socket = new SwitchedWebSocket(url, protocols);
+    socket.addEventListener("message", (e) => {
+      if (JSON.parse(e.data).type === "welcome") window.__welcomes.push(performance.now());
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = SwitchedWebSocket.prototype;
+  const realFetch = window.fetch;
+  window.fetch = function (url, options) {
+    if (String(url).includes("/widget/api/poll")) window.__polls.push(performance.now());
+    return realFetch.call(this, url, options);
+  };
+"""
+
+
+def test_after_a_network_blip_the_widget_goes_back_from_long_poll_to_websockets(
+    live_server_asgi, host_page_server, browser, page, site, tx_workspaces
+):
+    schema = tx_workspaces.alpha.schema_name
+    page.add_init_script(NETWORK_SWITCH)
+    page.add_init_script(NETWORK_LOG)
+    _chat_both_ways(live_server_asgi, host_page_server, page, site, tx_workspaces, "before the blip")
+    assert page.evaluate("window.__polls.length") == 0
+
+    # The blip: sockets fail three times, so the widget long-polls; the chat goes on both ways.
+    page.evaluate("window.__offline = true; window.__sockets.at(-1).close();")
+    page.wait_for_function("window.__polls.length > 0", timeout=20000)
+    composer = page.locator("parley-widget").get_by_label("Message")
+    composer.fill("during the blip")
+    composer.press("Enter")
+    assert [body for _, body in _wait_for_rows(schema, 3, page)][-1] == "during the blip"
+    _reply(schema, tx_workspaces.owner_a, "Heard you over HTTP")
+    expect(page.locator("parley-widget .msg.agent").last).to_contain_text("Heard you over HTTP")
+
+    # The network is back: within a probe or two a socket is welcomed and the long-poll stops.
+    page.evaluate("window.__offline = false;")
+    page.wait_for_function("window.__welcomes.length >= 2", timeout=30000)
+    composer.fill("back on the socket")
+    composer.press("Enter")
+    assert [body for _, body in _wait_for_rows(schema, 5, page)][-1] == "back on the socket"
+    sent = page.evaluate("window.__sent.filter((f) => f.type === 'message').map((f) => f.body)")
+    assert sent[-1] == "back on the socket"  # over the socket, not HTTP
+    _reply(schema, tx_workspaces.owner_a, "Live again")
+    expect(page.locator("parley-widget .msg.agent").last).to_contain_text("Live again")
+    assert page.evaluate("window.__polls.filter((t) => t > window.__welcomes[1]).length") == 0
+
+    # Typing reaches the agent again.
+    conversation_id = run_in_workspace(schema, lambda: Conversation.objects.get().pk)
+    agent = logged_in_page(browser, live_server_asgi, tx_workspaces.owner_a)
+    agent.goto(live_server_asgi.workspace_url("alpha", f"/inbox/c/{conversation_id}/?tab=all"))
+    expect(agent.locator("#inbox")).to_have_attribute("data-live", "true")
+    # The server passes on one "typing" a few seconds after the last (the Enter above sent a stop):
+    # keep typing until it does.
+    typing = agent.locator(".typing")
+    for _ in range(40):
+        composer.press("a")
+        if typing.text_content() == "The visitor is typing…":
+            break
+        page.wait_for_timeout(250)
+    expect(typing).to_have_text("The visitor is typing…")
+    agent.context.close()
+
+    # Nothing lost, nothing twice.
+    expect(page.locator("parley-widget .msg")).to_have_count(6)
+    _reload_keeps_history(page, 6)

@@ -76,6 +76,12 @@ function boot(script) {
   let socket = null;
   let attempt = 0;
   let wsFailures = 0;
+  let hasWebSocket = true; // false once the constructor is missing or throws: no point trying again
+  let probe = null; // while on HTTP: a socket trying whether WebSockets work again
+  let probeTimer = null;
+  let probeDelay = 5000;
+  let pollRun = 0; // a poll loop runs while its number is current
+  let pollAbort = null;
 
   // What is stored may be corrupt (or written by an older widget under Prototype.js, with the outbox
   // as a string): keep what is well-formed, drop the rest, never fail.
@@ -114,16 +120,26 @@ function boot(script) {
   function connect() {
     if (refused) return;
     if (transport === "http") return httpHello();
+    openSocket();
+  }
+
+  // On WebSockets, the socket. On HTTP, a probe: it takes over only once welcomed, and the welcome
+  // catches up from the last id, so stopping the long-poll loses nothing and duplicates nothing.
+  function openSocket() {
+    const probing = transport === "http";
     let welcomed = false;
+    let gone = false;
     let ws;
     try {
       ws = new WebSocket(`${base.replace(/^http/, "ws")}/ws/widget/?site=${encodeURIComponent(siteKey)}`);
     } catch {
       // Missing (window.WebSocket = undefined) or made to throw, as some privacy extensions do.
+      hasWebSocket = false;
       transport = "http";
-      return httpHello();
+      return probing || httpHello();
     }
-    socket = ws;
+    if (probing) probe = ws;
+    else socket = ws;
     ws.onopen = () => ws.send(encode({ type: "hello", token, after_id: lastId, page_url: location.href }));
     ws.onmessage = (event) => {
       let frame;
@@ -132,16 +148,35 @@ function boot(script) {
       } catch {
         return;
       }
-      if (frame.type === "welcome") welcomed = true;
-      receive(frame);
+      if (frame.type === "welcome") {
+        welcomed = true;
+        if (probe === ws) {
+          probe = null;
+          probeDelay = 5000;
+          transport = "ws";
+          socket = ws;
+          stopPolling();
+          receive(frame);
+          // The welcome was read before this socket joined its push group: ask once more for what
+          // was written in between (the long-poll that would have brought it is gone).
+          return transmit({ type: "sync", after_id: lastId });
+        }
+      }
+      if (socket === ws) receive(frame);
     };
     // A socket is lost on its close, on an error (a page's CSP without ws: gets an error and never a
     // close in Chromium), or when no welcome came within seconds; each counts once.
     const lost = (event) => {
       clearTimeout(welcomeTimer);
+      if (gone) return;
+      gone = true;
+      ws.close();
+      if (probe === ws) {
+        probe = null;
+        return probeLater();
+      }
       if (socket !== ws) return;
       socket = null;
-      ws.close();
       setReady(false);
       if (REFUSED_CODES.has(event.code)) return refuse(refused || "This chat is not available here.");
       if (!welcomed && ++wsFailures >= 3) transport = "http"; // a proxy or a CSP that stops WebSockets
@@ -149,6 +184,19 @@ function boot(script) {
     };
     const welcomeTimer = setTimeout(() => welcomed || lost({}), 5000);
     ws.onerror = ws.onclose = lost;
+  }
+
+  // A blip can send the widget to HTTP; try a socket again every 5 s, then less often, up to a minute.
+  function probeLater() {
+    clearTimeout(probeTimer);
+    if (transport !== "http" || !hasWebSocket || probe || refused) return;
+    probeTimer = setTimeout(openSocket, probeDelay);
+    probeDelay = Math.min(60000, probeDelay * 2);
+  }
+
+  function stopPolling() {
+    pollRun++;
+    if (pollAbort) pollAbort.abort();
   }
 
   function reconnectLater() {
@@ -171,9 +219,10 @@ function boot(script) {
     );
   }
 
-  async function request(method, action, body, query = "") {
+  async function request(method, action, body, query = "", signal) {
     const response = await fetch(`${base}/widget/api/${action}?site=${encodeURIComponent(siteKey)}${query}`, {
       method,
+      signal,
       headers: { "Content-Type": "application/json", ...(token ? { "X-Parley-Visitor": token } : {}) },
       body: body ? encode(body) : undefined,
       credentials: "omit",
@@ -198,13 +247,16 @@ function boot(script) {
   }
 
   async function poll() {
-    while (transport === "http" && ready && !refused) {
+    const run = ++pollRun;
+    while (run === pollRun && transport === "http" && ready && !refused) {
       try {
-        const answer = await request("GET", "poll", null, `&after=${lastId}`);
+        pollAbort = new AbortController();
+        const answer = await request("GET", "poll", null, `&after=${lastId}`, pollAbort.signal);
         merge(answer.messages, true);
         if (answer.typing) showTyping(answer.typing);
         attempt = 0;
       } catch (error) {
+        if (run !== pollRun) return;
         if (error.status === 401) {
           setReady(false); // the server no longer knows this token: say hello again
           return connect();
@@ -231,6 +283,7 @@ function boot(script) {
         askMoreIfCut(frame.messages);
         for (const pending of outbox) if (pending.status !== "failed") transmitMessage(pending);
         if (pendingIdentify) transmit({ type: "identify", ...pendingIdentify });
+        probeLater();
         break;
       case "message":
         merge([frame.message], false);
@@ -587,7 +640,6 @@ function boot(script) {
     window[name] = Parley;
   }
   const queued = (stub && existing.q) || [];
-
 
   function mount() {
     document.body.append(host);
