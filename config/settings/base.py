@@ -265,6 +265,19 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Parley <hello@parley.localhost>")
 
+# --- Billing (Stripe). An empty STRIPE_SECRET_KEY turns billing off: no limits, no pages, no calls.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Tests point the SDK at a local fake server; empty: Stripe's own API.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="").rstrip("/")
+# Price ids of the paid plans (billing/plans.py), one per plan and interval.
+STRIPE_PRICE_TEAM_MONTHLY = env("STRIPE_PRICE_TEAM_MONTHLY", default="")
+STRIPE_PRICE_TEAM_YEARLY = env("STRIPE_PRICE_TEAM_YEARLY", default="")
+STRIPE_PRICE_BUSINESS_MONTHLY = env("STRIPE_PRICE_BUSINESS_MONTHLY", default="")
+STRIPE_PRICE_BUSINESS_YEARLY = env("STRIPE_PRICE_BUSINESS_YEARLY", default="")
+# Days a past-due workspace keeps its paid limits before Free limits apply.
+PARLEY_BILLING_GRACE_DAYS = env.int("PARLEY_BILLING_GRACE_DAYS", default=7)
+
 # --- Sessions stay on the host that set them: a workspace is entered by a one-time handoff link.
 SESSION_COOKIE_NAME = "parley_session"
 CSRF_COOKIE_NAME = "parley_csrf"
