@@ -37,7 +37,7 @@ def customer_for_workspace(*, workspace: Any, customer_id: str = "", email: str 
         params={
             "name": workspace.name,
             "email": email or None,  # type: ignore[typeddict-item]
-            "metadata": {"workspace_id": str(workspace.pk), "workspace_slug": workspace.schema_name},
+            "metadata": {"workspace_id": str(workspace.pk), "workspace_slug": workspace.slug or ""},
         },
         # Keyed by the workspace, so two requests racing to upgrade get the same customer back.
         options={"idempotency_key": f"parley-customer-workspace-{workspace.pk}"},

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from config import csp
 from inbox import widget_script
 from tenants import views as tenant_views
@@ -14,4 +15,5 @@ urlpatterns = [
     path("widget.js", widget_script.widget_js, name="widget_js"),
     path("widget.<str:version>.js", widget_script.widget_js_pinned, name="widget_js_pinned"),
     path("csp-report/", csp.report, name="csp_report"),
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -1,0 +1,137 @@
+"""Billing actions: receiving Stripe events and bringing a workspace's billing state up to Stripe's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing import gateway
+from billing.models import BillingAccount, StripeEvent
+from billing.plans import FREE, plan_for_price
+
+# Statuses in which the subscription no longer pays for anything.
+_ENDED = {BillingAccount.Status.CANCELED, BillingAccount.Status.INCOMPLETE_EXPIRED}
+_OWING = {BillingAccount.Status.PAST_DUE, BillingAccount.Status.UNPAID}
+
+_EVENT_INSERT = """
+INSERT INTO billing_stripeevent (stripe_id, type, payload, received_at, customer_unknown, error)
+VALUES (%s, %s, %s, now(), false, '')
+ON CONFLICT (stripe_id) DO NOTHING
+RETURNING id
+"""
+
+
+def stripe_event_receive(*, payload: bytes, sig_header: str) -> bool:
+    """Verify a webhook request and store its event once; True when it was new (and its job deferred).
+
+    Raises gateway.SignatureVerificationError or ValueError before anything is written.
+    """
+    event = gateway.webhook_event_construct(payload, sig_header)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # One statement: a redelivery racing the first delivery cannot insert twice or fail.
+            cursor.execute(_EVENT_INSERT, [event.id, event.type, json.dumps(json.loads(payload))])
+            inserted = cursor.fetchone() is not None
+        if inserted:
+            from billing.tasks import stripe_event_process
+
+            # procrastinate's Django connector defers on this connection: the job commits with the event.
+            stripe_event_process.defer(stripe_id=event.id)
+    return inserted
+
+
+def stripe_event_process(*, stripe_id: str) -> str:
+    """Act on a stored event once: its handler by type brings the workspace's state up to Stripe's."""
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(stripe_id=stripe_id)
+        if event.processed_at is not None:
+            return "already processed"
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            outcome = "ignored"
+        else:
+            obj = event.payload["data"]["object"]
+            account = _account_for(obj)
+            if account is None:
+                event.customer_unknown = True
+                outcome = "customer unknown"
+            else:
+                handler(account, obj, _event_time(event))
+                outcome = "processed"
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at", "customer_unknown"])
+    return outcome
+
+
+def _event_time(event: StripeEvent) -> dt.datetime:
+    return dt.datetime.fromtimestamp(event.payload["created"], tz=dt.UTC)
+
+
+def _account_for(obj: dict[str, Any]) -> BillingAccount | None:
+    customer = obj.get("customer")
+    if not customer:
+        return None
+    return BillingAccount.objects.select_for_update().filter(stripe_customer_id=customer).first()
+
+
+def _subscription_id(obj: dict[str, Any]) -> str:
+    """The subscription an event's object belongs to (subscription, checkout session or invoice)."""
+    if obj.get("object") == "subscription":
+        return obj["id"]
+    if obj.get("subscription"):
+        return obj["subscription"]
+    # Invoices of recent API versions name it under parent.subscription_details.
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription") or ""
+
+
+def _subscription_sync(account: BillingAccount, obj: dict[str, Any], at: dt.datetime) -> None:
+    """Store the subscription as Stripe holds it now: fetched, so the order of events does not matter."""
+    subscription_id = _subscription_id(obj)
+    if not subscription_id:
+        return
+    fetched_at = timezone.now()
+    subscription = gateway.subscription_retrieve(subscription_id)
+    if account.stripe_state_at and account.stripe_state_at > fetched_at:
+        return
+    item = subscription["items"]["data"][0] if subscription["items"]["data"] else None
+    price_id = item["price"]["id"] if item else ""
+    match = plan_for_price(price_id)
+    status = subscription["status"]
+    period_end = subscription.get("current_period_end") or (item or {}).get("current_period_end")
+    account.stripe_subscription_id = subscription["id"]
+    account.status = status
+    account.plan = FREE.key if status in _ENDED or match is None else match[0].key
+    account.interval = "" if match is None else match[1]
+    account.current_period_end = dt.datetime.fromtimestamp(period_end, tz=dt.UTC) if period_end else None
+    account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+    if status in _OWING:
+        account.past_due_since = account.past_due_since or at
+    else:
+        account.past_due_since = None
+    account.stripe_state_at = fetched_at
+    account.save()
+
+
+def _payment_failed(account: BillingAccount, obj: dict[str, Any], at: dt.datetime) -> None:
+    """A failed payment starts the grace period, even before Stripe marks the subscription past due."""
+    _subscription_sync(account, obj, at)
+    if account.past_due_since is None and account.status not in _ENDED:
+        account.past_due_since = at
+        account.save(update_fields=["past_due_since", "updated_at"])
+
+
+HANDLERS: dict[str, Callable[[BillingAccount, dict[str, Any], dt.datetime], None]] = {
+    "checkout.session.completed": _subscription_sync,
+    "customer.subscription.created": _subscription_sync,
+    "customer.subscription.updated": _subscription_sync,
+    "customer.subscription.deleted": _subscription_sync,
+    "customer.subscription.trial_will_end": _subscription_sync,
+    "invoice.paid": _subscription_sync,
+    "invoice.payment_failed": _payment_failed,
+}

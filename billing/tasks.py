@@ -1,0 +1,19 @@
+"""Background jobs of the billing app (procrastinate)."""
+
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+from billing import services
+
+
+# Deferred by stripe_event_receive in the transaction that stores the event, so a stored event always
+# has its job. A failure (Stripe unreachable) runs again later; a processed event makes the rerun a no-op.
+@app.task(
+    queue="default",
+    name="billing.tasks.stripe_event_process",
+    pass_context=False,
+    retry=RetryStrategy(max_attempts=12, exponential_wait=2),
+)
+def stripe_event_process(stripe_id: str) -> str:
+    """Act on one stored Stripe event."""
+    return services.stripe_event_process(stripe_id=stripe_id)
