@@ -70,9 +70,9 @@ def portal_session_create(*, customer_id: str, return_url: str) -> Any:
     )
 
 
-def subscription_retrieve(subscription_id: str) -> Any:
-    """The subscription as Stripe holds it now."""
-    return _client().v1.subscriptions.retrieve(subscription_id)
+def subscription_retrieve(subscription_id: str) -> dict[str, Any]:
+    """The subscription as Stripe holds it now, as plain data."""
+    return _client().v1.subscriptions.retrieve(subscription_id).to_dict()
 
 
 def invoices_list(*, customer_id: str, limit: int = 10) -> list[Any]:

@@ -100,7 +100,8 @@ def _subscription_sync(account: BillingAccount, obj: dict[str, Any], at: dt.date
     if account.stripe_state_at and account.stripe_state_at > fetched_at:
         return
     item = subscription["items"]["data"][0] if subscription["items"]["data"] else None
-    price_id = item["price"]["id"] if item else ""
+    # Subscriptions made with the older Plans API (and localstripe's) name a plan where a price would be.
+    price_id = ((item.get("price") or item.get("plan") or {}).get("id", "")) if item else ""
     match = plan_for_price(price_id)
     status = subscription["status"]
     period_end = subscription.get("current_period_end") or (item or {}).get("current_period_end")

@@ -1,0 +1,50 @@
+"""A real localstripe process, and the settings that point the gateway at it."""
+
+import socket
+import subprocess
+import time
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    port = _free_port()
+    process = subprocess.Popen(
+        [".venv/bin/localstripe", "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("localstripe did not start") from None
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_on(settings, localstripe_url):
+    """Billing on, the SDK talking to localstripe, Team and Business prices that exist there."""
+    settings.STRIPE_SECRET_KEY = "sk_test_parley"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_parley"
+    settings.STRIPE_API_BASE = localstripe_url
+    settings.STRIPE_PRICE_TEAM_MONTHLY = "price_team_monthly"
+    settings.STRIPE_PRICE_TEAM_YEARLY = "price_team_yearly"
+    settings.STRIPE_PRICE_BUSINESS_MONTHLY = "price_business_monthly"
+    settings.STRIPE_PRICE_BUSINESS_YEARLY = "price_business_yearly"
+    return settings

@@ -1,0 +1,101 @@
+"""Stripe events, signed and posted, processed against localstripe: the stored state ends as Stripe's."""
+
+import contextlib
+
+import pytest
+import stripe
+
+from billing import gateway
+from billing.models import BillingAccount, StripeEvent
+from billing.services import stripe_event_process
+from billing.tests.stripe_signing import stripe_event_payload, stripe_signature
+
+pytestmark = pytest.mark.django_db
+
+URL = "/billing/stripe/webhook/"
+
+
+def _stripe(settings) -> stripe.StripeClient:
+    # The test's own hand on the fake Stripe, to make the state events describe.
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE})
+
+
+def _subscribed_customer(settings, workspace, plan_id: str) -> tuple[BillingAccount, dict]:
+    client = _stripe(settings)
+    # Made once per localstripe: a later test finds it there already.
+    with contextlib.suppress(stripe.StripeError):
+        client.v1.plans.create(
+            params={
+                "id": plan_id,
+                "product": {"name": plan_id},
+                "amount": 1000,
+                "currency": "usd",
+                "interval": "month",
+            }
+        )
+    customer_id = gateway.customer_for_workspace(workspace=workspace)
+    card = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    client.v1.payment_methods.attach(card.id, params={"customer": customer_id})
+    client.v1.customers.update(customer_id, params={"invoice_settings": {"default_payment_method": card.id}})
+    subscription = client.v1.subscriptions.create(
+        params={"customer": customer_id, "items": [{"plan": plan_id, "quantity": 2}]}
+    ).to_dict()
+    account = BillingAccount.objects.create(workspace=workspace, stripe_customer_id=customer_id)
+    return account, subscription
+
+
+def _deliver(client, settings, event_id: str, type: str, obj: dict, created: int) -> None:
+    payload = stripe_event_payload(event_id=event_id, type=type, obj=obj, created=created)
+    response = client.post(
+        URL,
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET),
+    )
+    assert response.status_code == 200
+
+
+def test_updated_before_created_ends_in_stripes_state(stripe_on, client, workspace_a):
+    account, subscription = _subscribed_customer(stripe_on, workspace_a, "price_team_monthly")
+    t = subscription["created"]
+    _deliver(client, stripe_on, "evt_upd", "customer.subscription.updated", subscription, t + 10)
+    _deliver(client, stripe_on, "evt_cre", "customer.subscription.created", subscription, t)
+    assert stripe_event_process(stripe_id="evt_upd") == "processed"
+    assert stripe_event_process(stripe_id="evt_cre") == "processed"
+    account.refresh_from_db()
+    assert (account.plan, account.status, account.interval) == ("team", "active", "month")
+    assert account.stripe_subscription_id == subscription["id"]
+    assert account.current_period_end is not None
+
+
+def test_deleted_before_updated_ends_canceled_on_free(stripe_on, client, workspace_a):
+    account, subscription = _subscribed_customer(stripe_on, workspace_a, "price_business_monthly")
+    _stripe(stripe_on).v1.subscriptions.cancel(subscription["id"])
+    t = subscription["created"]
+    _deliver(client, stripe_on, "evt_del", "customer.subscription.deleted", subscription, t + 20)
+    # The older "updated" still says active; handling it after "deleted" must not revive the plan.
+    _deliver(client, stripe_on, "evt_upd2", "customer.subscription.updated", subscription, t + 10)
+    assert stripe_event_process(stripe_id="evt_del") == "processed"
+    assert stripe_event_process(stripe_id="evt_upd2") == "processed"
+    account.refresh_from_db()
+    assert (account.plan, account.status) == ("free", "canceled")
+
+
+def test_payment_failed_starts_the_grace_period(stripe_on, client, workspace_a):
+    account, subscription = _subscribed_customer(stripe_on, workspace_a, "price_team_monthly")
+    invoice = {
+        "id": "in_x",
+        "object": "invoice",
+        "customer": account.stripe_customer_id,
+        "subscription": subscription["id"],
+    }
+    _deliver(client, stripe_on, "evt_fail", "invoice.payment_failed", invoice, subscription["created"] + 5)
+    assert stripe_event_process(stripe_id="evt_fail") == "processed"
+    account.refresh_from_db()
+    assert account.past_due_since is not None
+    assert StripeEvent.objects.get(stripe_id="evt_fail").processed_at is not None
