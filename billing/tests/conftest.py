@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from billing.tests.stripe_sessions_server import StripeSessionsServer
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -37,12 +39,22 @@ def localstripe_url():
     process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def stripe_api(localstripe_url):
+    """One Stripe base URL: Checkout and Portal sessions answered by us, the rest by localstripe."""
+    server = StripeSessionsServer(localstripe_url)
+    server.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
-def stripe_on(settings, localstripe_url):
+def stripe_on(settings, stripe_api):
     """Billing on, the SDK talking to localstripe, Team and Business prices that exist there."""
     settings.STRIPE_SECRET_KEY = "sk_test_parley"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_test_parley"
-    settings.STRIPE_API_BASE = localstripe_url
+    settings.STRIPE_API_BASE = stripe_api.url
     settings.STRIPE_PRICE_TEAM_MONTHLY = "price_team_monthly"
     settings.STRIPE_PRICE_TEAM_YEARLY = "price_team_yearly"
     settings.STRIPE_PRICE_BUSINESS_MONTHLY = "price_business_monthly"

@@ -99,3 +99,9 @@ def test_payment_failed_starts_the_grace_period(stripe_on, client, workspace_a):
     account.refresh_from_db()
     assert account.past_due_since is not None
     assert StripeEvent.objects.get(stripe_id="evt_fail").processed_at is not None
+
+
+def test_subscription_quantity_follows_what_we_set(stripe_on, workspace_a):
+    _, subscription = _subscribed_customer(stripe_on, workspace_a, "price_team_monthly")
+    gateway.subscription_quantity_set(subscription_id=subscription["id"], quantity=5)
+    assert gateway.subscription_retrieve(subscription["id"])["items"]["data"][0]["quantity"] == 5
