@@ -2,6 +2,7 @@
 
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +20,16 @@ def _free_port() -> int:
 def localstripe_url():
     port = _free_port()
     process = subprocess.Popen(
-        [".venv/bin/localstripe", "--port", str(port), "--from-scratch"],
+        # Its entry point run by this interpreter: no path to a script, which other tests' working
+        # directories (or a venv made elsewhere) would break.
+        [
+            sys.executable,
+            "-c",
+            "import sys; from localstripe.server import start; sys.exit(start())",
+            "--port",
+            str(port),
+            "--from-scratch",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
