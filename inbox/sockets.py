@@ -42,6 +42,13 @@ class LoopConsumer(AsyncWebsocketConsumer):
 
     PENDING_BYTES_MAX = 256 * 1024
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._frames: collections.deque[dict] = collections.deque()
+        self._frames_bytes = 0
+        self._frames_room = asyncio.Event()
+        self._frames_task: asyncio.Task | None = None
+
     async def dispatch(self, message: dict) -> None:
         # Channels would hop to a thread before every frame and push to close "old" connections;
         # these consumers reach the database only through tenants.context, which returns each
@@ -49,7 +56,7 @@ class LoopConsumer(AsyncWebsocketConsumer):
         if message["type"] == "websocket.receive":
             await self._frame_queue(message)
             return
-        if message["type"] == "websocket.disconnect" and getattr(self, "_frames_task", None):
+        if message["type"] == "websocket.disconnect" and self._frames_task:
             self._frames_task.cancel()  # the client resends what it has no ack for
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -57,11 +64,6 @@ class LoopConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def _frame_queue(self, message: dict) -> None:
-        if not hasattr(self, "_frames"):
-            self._frames: collections.deque[dict] = collections.deque()
-            self._frames_bytes = 0
-            self._frames_room = asyncio.Event()
-            self._frames_task: asyncio.Task | None = None
         self._frames.append(message)
         self._frames_bytes += _frame_size(message)
         if self._frames_task is None:
