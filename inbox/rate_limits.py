@@ -37,16 +37,42 @@ class _Leases:
         self.tokens: dict[str, int] = {}
         self.exhausted: set[str] = set()  # past the limit until the window turns
         self.leasing: dict[str, asyncio.Future] = {}  # one lease on its way per bucket, at most
+        self.refilling: set[asyncio.Task] = set()  # leases taken ahead, held until done
+
+    def refill_ahead(self, buckets: tuple[tuple[str, int], ...]) -> None:
+        """Lease again in the background once a bucket is down to half a lease: with one address's
+        visitors all spending its bucket, everyone used to stop for a round trip to Redis whenever it
+        ran dry (the slowest 1 % of messages spent 10 ms here)."""
+        low = [
+            (bucket, limit)
+            for bucket, limit in buckets
+            if bucket not in self.leasing
+            and bucket not in self.exhausted
+            and self.tokens.get(bucket, 0) <= _lease_size(limit) // 2
+        ]
+        if low:
+            task = asyncio.create_task(self._lease_quietly(low, self.reserve(low)))
+            self.refilling.add(task)
+            task.add_done_callback(self.refilling.discard)
+
+    async def _lease_quietly(self, buckets: list[tuple[str, int]], done: asyncio.Future) -> None:
+        with contextlib.suppress(Exception):  # Redis away: the next hit that runs dry leases, and fails
+            await self.lease(buckets, done)
 
     def turn_to(self, window: int) -> None:
         if window != self.window:
             self.window, self.tokens, self.exhausted = window, {}, set()
 
-    async def lease(self, buckets: list[tuple[str, int]]) -> None:
-        window = self.window
+    def reserve(self, buckets: list[tuple[str, int]]) -> asyncio.Future:
+        """Mark `buckets` as leasing now, before the lease's first await: nobody else leases them."""
         done = asyncio.get_running_loop().create_future()
         for bucket, _ in buckets:
             self.leasing[bucket] = done
+        return done
+
+    async def lease(self, buckets: list[tuple[str, int]], done: asyncio.Future | None = None) -> None:
+        window = self.window
+        done = done or self.reserve(buckets)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for bucket, limit in buckets:
@@ -107,12 +133,13 @@ async def hit(*buckets: tuple[str, int]) -> bool:
         state = _leases[loop] = _Leases()
     while True:
         state.turn_to(_current_window())
-        if any(bucket in state.exhausted for bucket, _ in buckets):
-            return False
         short = [(bucket, limit) for bucket, limit in buckets if state.tokens.get(bucket, 0) <= 0]
+        if any(bucket in state.exhausted for bucket, _ in short):
+            return False  # tokens leased before the bucket ran out are still spent, above
         if not short:
             for bucket, _ in buckets:
                 state.tokens[bucket] -= 1
+            state.refill_ahead(buckets)
             return True
         # Others spend this loop's tokens while a lease is on its way: look again after it.
         on_their_way = {state.leasing[bucket] for bucket, _ in short if bucket in state.leasing}

@@ -357,12 +357,43 @@ async def test_leased_tokens_never_let_two_processes_past_the_limit(monkeypatch)
 
     monkeypatch.setattr(rate_limits, "_current_window", lambda: 123)  # no minute turns mid-test
     loop = asyncio.get_running_loop()
-    allowed = 0
+    allowed, unspent = 0, 0
     for _process in range(2):
-        _leases[loop] = _Leases()  # a process of its own: no tokens leased yet
+        state = _leases[loop] = _Leases()  # a process of its own: no tokens leased yet
         allowed += sum([await hit(("msg:visitor:lease-test", 25)) for _ in range(20)])
+        await asyncio.gather(*state.refilling)
+        unspent += state.tokens.get("msg:visitor:lease-test", 0)
         _leases.pop(loop)
-    assert allowed == 25  # leases of 2: the first process spends 20, the second gets the 5 left
+    # Leases of 2: the first process spends 20 and holds what it leased ahead; the second gets the
+    # rest. Every token is counted in Redis before it is spent, so never more than 25 between them.
+    assert allowed + unspent == 25 and allowed >= 25 - 2 * 2
+
+
+def _completes_at_once(coroutine):
+    """The value of `coroutine` if it finishes without waiting for anything (no round trip)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise AssertionError("it waited")
+
+
+async def test_a_steady_sender_never_waits_for_a_lease_after_the_first(monkeypatch):
+    # A bucket down to half a lease is refilled in the background: the sockets spending it (one
+    # address's visitors, say) do not all stop for a round trip to Redis each time it runs dry.
+    from inbox import rate_limits
+
+    monkeypatch.setattr(rate_limits, "_current_window", lambda: 789)
+    bucket = ("steady:ip:" + uuid.uuid4().hex, 1000)
+    assert await rate_limits.hit(bucket)  # the first lease is waited for
+    state = rate_limits._leases[asyncio.get_running_loop()]
+    for _ in range(95):  # ten leases' worth
+        assert _completes_at_once(rate_limits.hit(bucket)) is True
+        await asyncio.gather(*state.refilling)  # the lease taken ahead arrives between messages
+    # ...and never past the limit: what it leased ahead is counted in Redis.
+    later = await asyncio.gather(*[rate_limits.hit(bucket) for _ in range(1000)])
+    assert later.count(True) == 1000 - 96
 
 
 async def test_sockets_racing_for_a_shared_bucket_are_not_refused_under_its_limit(monkeypatch):
