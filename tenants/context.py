@@ -114,7 +114,7 @@ async def _async_pool() -> AsyncConnectionPool:
         pool = _async_pools[loop] = AsyncConnectionPool(
             conninfo,
             kwargs={"autocommit": True},
-            min_size=1,
+            min_size=min(settings.PARLEY_ASYNC_DATABASE_POOL_MIN, settings.PARLEY_ASYNC_DATABASE_POOL_MAX),
             max_size=settings.PARLEY_ASYNC_DATABASE_POOL_MAX,
             timeout=db["OPTIONS"].get("pool", {}).get("timeout", 10),
             open=False,

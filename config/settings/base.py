@@ -174,6 +174,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
 # A second, small pool per process for the statements consumers run on the event loop itself (the
 # visitor's message write, see tenants.context.workspace_script): no thread hop per message.
 PARLEY_ASYNC_DATABASE_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
+# All opened at start: a pool grown one connection at a time under a burst of messages left them
+# queueing behind the first few for seconds (each new connection costs the busy server a handshake).
+PARLEY_ASYNC_DATABASE_POOL_MIN = env.int("DATABASE_ASYNC_POOL_MIN", default=PARLEY_ASYNC_DATABASE_POOL_MAX)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

@@ -18,3 +18,5 @@ STORAGES = {
 # Serve static files straight from the app folders: no collectstatic step outside production.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Every test's event loop opens a pool of its own: one connection, grown as a test needs.
+PARLEY_ASYNC_DATABASE_POOL_MIN = env.int("DATABASE_ASYNC_POOL_MIN", default=1)
