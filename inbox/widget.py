@@ -82,15 +82,22 @@ def _hello(website: Website, token: str | None, after_id: int, page_url: str, us
     contact, token = services.contact_for_visitor(
         website=website, token=token, page_url=page_url, user_agent=user_agent
     )
-    messages = selectors.contact_messages_after(contact=contact, after_id=after_id)
+    if contact.last_message_id is None:
+        # Nothing written to or by this visitor yet, as on most page views: no queries for messages.
+        messages, has_agent_reply = [], False
+    else:
+        messages = selectors.message_payloads(
+            selectors.contact_messages_after(contact=contact, after_id=after_id), after_id=after_id
+        )
+        has_agent_reply = selectors.contact_has_agent_reply(contact)
     return {
         "type": "welcome",
         "token": token,
         "contact_id": contact.pk,
         "has_email": bool(contact.email),
-        "has_agent_reply": selectors.contact_has_agent_reply(contact),
+        "has_agent_reply": has_agent_reply,
         "config": widget_config(website),
-        "messages": selectors.message_payloads(messages, after_id=after_id),
+        "messages": messages,
         "last_id": contact.last_message_id,
     }
 

@@ -110,3 +110,27 @@ def test_a_known_token_resumes_the_contact_and_an_unknown_one_gets_a_new_visitor
         website=website, token=token, page_url="https://s.example/b"
     )
     assert again.pk == contact.pk and same_token == token and again.current_url == "https://s.example/b"
+
+
+def test_a_visitors_hello_reads_messages_only_once_there_are_some(
+    workspace_a, owner_a, django_assert_num_queries
+):
+    from inbox import widget
+
+    with workspace_schema(workspace_a.schema_name):
+        website, _ = services.website_create(
+            workspace=workspace_a, name="S", allowed_origins="https://s.example"
+        )
+        with django_assert_num_queries(4):  # savepoint, the contact, its webhook event, release
+            fresh = widget._hello(website, None, 0, "https://s.example/", "")
+        assert fresh["messages"] == [] and fresh["has_agent_reply"] is False and fresh["last_id"] is None
+        with django_assert_num_queries(2):  # a page view of a visitor who never wrote: find, touch
+            again = widget._hello(website, fresh["token"], 0, "https://s.example/", "")
+        assert again["contact_id"] == fresh["contact_id"] and again["messages"] == []
+        first, _ = services.message_from_visitor(contact_id=fresh["contact_id"], body="hello?")
+        services.message_from_agent(conversation=first.conversation, author=owner_a, body="hi!")
+        wrote = widget._hello(website, fresh["token"], 0, "https://s.example/", "")
+        assert [m["body"] for m in wrote["messages"]] == ["hello?", "hi!"] and wrote[
+            "has_agent_reply"
+        ] is True
+        assert wrote["messages"][1]["author_name"] == owner_a.name
