@@ -4,7 +4,9 @@ set themselves away. Read by the inbox pages and by auto-assignment."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 
 from django.conf import settings
 
@@ -49,8 +51,25 @@ def _parse(members: list[bytes], away: set[bytes]) -> tuple[set[int], set[int]]:
     return online, {int(user_id) for user_id in away}
 
 
+# Reads on their way, per event loop and workspace: whoever asks meanwhile shares the answer (500
+# visitors opening conversations at once read presence once, not 500 times).
+_reading: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Task]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def presence(schema_name: str) -> tuple[set[int], set[int]]:
-    """(user ids with an inbox open, user ids set away)."""
+    """(user ids with an inbox open, user ids set away), as Redis has them now."""
+    reading = _reading.setdefault(asyncio.get_running_loop(), {})
+    task = reading.get(schema_name)
+    if task is None:
+        task = reading[schema_name] = asyncio.create_task(_presence_read(schema_name))
+        task.add_done_callback(lambda _: reading.pop(schema_name, None))
+    online, away = await asyncio.shield(task)  # one asker's cancellation is not everyone's
+    return set(online), set(away)
+
+
+async def _presence_read(schema_name: str) -> tuple[set[int], set[int]]:
     async with async_client().pipeline(transaction=False) as pipe:
         _queue_reads(pipe, schema_name)
         return _parse(*await pipe.execute())

@@ -29,15 +29,33 @@ LEASE_MAX = 10  # tokens taken at once; at most limit // 10, so a lease is a sma
 
 
 class _Leases:
-    """One event loop's Redis client, and its unspent tokens per bucket in the current window."""
+    """One event loop's Redis client, and its unspent tokens per bucket in the current window.
+
+    Leases are taken in batches: every bucket that needs one while the loop goes round waits for the
+    same pipeline (the first message of 500 new visitors is one round trip to Redis, not 500)."""
 
     def __init__(self) -> None:
         self.redis = async_client()
         self.window = 0
         self.tokens: dict[str, int] = {}
         self.exhausted: set[str] = set()  # past the limit until the window turns
-        self.leasing: dict[str, asyncio.Future] = {}  # one lease on its way per bucket, at most
-        self.refilling: set[asyncio.Task] = set()  # leases taken ahead, held until done
+        self.leasing: dict[str, asyncio.Future] = {}  # the lease on its way for a bucket, if any
+        self.batch: list[tuple[str, int]] | None = None  # buckets for the next pipeline
+        self.batch_done: asyncio.Future | None = None
+        self.batches: set[asyncio.Task] = set()  # held until done
+
+    def lease_soon(self, buckets: list[tuple[str, int]]) -> asyncio.Future:
+        """Lease `buckets` (none of them leasing yet) in the loop's next batch; its future is done
+        when the tokens are in, or holds what went wrong."""
+        if self.batch is None:
+            self.batch, self.batch_done = [], asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._lease_batch())
+            self.batches.add(task)
+            task.add_done_callback(self.batches.discard)
+        self.batch.extend(buckets)
+        for bucket, _ in buckets:
+            self.leasing[bucket] = self.batch_done
+        return self.batch_done
 
     def refill_ahead(self, buckets: tuple[tuple[str, int], ...]) -> None:
         """Lease again in the background once a bucket is down to half a lease: with one address's
@@ -51,28 +69,16 @@ class _Leases:
             and self.tokens.get(bucket, 0) <= _lease_size(limit) // 2
         ]
         if low:
-            task = asyncio.create_task(self._lease_quietly(low, self.reserve(low)))
-            self.refilling.add(task)
-            task.add_done_callback(self.refilling.discard)
-
-    async def _lease_quietly(self, buckets: list[tuple[str, int]], done: asyncio.Future) -> None:
-        with contextlib.suppress(Exception):  # Redis away: the next hit that runs dry leases, and fails
-            await self.lease(buckets, done)
+            self.lease_soon(low)
 
     def turn_to(self, window: int) -> None:
         if window != self.window:
             self.window, self.tokens, self.exhausted = window, {}, set()
 
-    def reserve(self, buckets: list[tuple[str, int]]) -> asyncio.Future:
-        """Mark `buckets` as leasing now, before the lease's first await: nobody else leases them."""
-        done = asyncio.get_running_loop().create_future()
-        for bucket, _ in buckets:
-            self.leasing[bucket] = done
-        return done
-
-    async def lease(self, buckets: list[tuple[str, int]], done: asyncio.Future | None = None) -> None:
+    async def _lease_batch(self) -> None:
+        buckets, done = self.batch, self.batch_done
+        self.batch = self.batch_done = None  # what asks from now on goes in the next batch
         window = self.window
-        done = done or self.reserve(buckets)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for bucket, limit in buckets:
@@ -80,19 +86,23 @@ class _Leases:
                     pipe.incrby(key, _lease_size(limit))
                     pipe.expire(key, WINDOW_SECONDS + 1)
                 replies = await pipe.execute()
-            if self.window != window:
-                return  # the minute turned meanwhile; the caller leases again in the new one
-            for (bucket, limit), total in zip(buckets, replies[::2], strict=True):
-                lease = _lease_size(limit)
-                granted = max(0, min(lease, limit - (total - lease)))  # counted at or under the limit
-                self.tokens[bucket] = self.tokens.get(bucket, 0) + granted
-                if not granted:
-                    self.exhausted.add(bucket)
+            if self.window == window:  # else the minute turned meanwhile: ask again in the new one
+                for (bucket, limit), total in zip(buckets, replies[::2], strict=True):
+                    lease = _lease_size(limit)
+                    granted = max(0, min(lease, limit - (total - lease)))  # counted at or under the limit
+                    self.tokens[bucket] = self.tokens.get(bucket, 0) + granted
+                    if not granted:
+                        self.exhausted.add(bucket)
+        except Exception as exc:
+            # Redis away: whoever waits for this batch raises it; a refill nobody waits for is dropped.
+            done.set_exception(exc)
+            done.exception()
         finally:
             for bucket, _ in buckets:
                 if self.leasing.get(bucket) is done:
                     del self.leasing[bucket]
-            done.set_result(None)
+            if not done.done():
+                done.set_result(None)
 
 
 _leases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Leases] = weakref.WeakKeyDictionary()
@@ -144,9 +154,11 @@ async def hit(*buckets: tuple[str, int]) -> bool:
         # Others spend this loop's tokens while a lease is on its way: look again after it.
         on_their_way = {state.leasing[bucket] for bucket, _ in short if bucket in state.leasing}
         if to_lease := [(bucket, limit) for bucket, limit in short if bucket not in state.leasing]:
-            await state.lease(to_lease)
-        if on_their_way:
-            await asyncio.wait(on_their_way)
+            on_their_way.add(state.lease_soon(to_lease))
+        await asyncio.wait(on_their_way)
+        for lease in on_their_way:
+            if lease.exception() is not None:
+                raise lease.exception()
 
 
 async def allow_connect(ip: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -240,3 +241,21 @@ async def test_malformed_frames_get_an_error_and_the_inbox_stays_open(tx_workspa
         pass
     assert frame["type"] == "presence" and "Ana Owner, away" in frame["html"]
     await inbox.disconnect()
+
+
+async def test_presence_read_by_many_at_once_is_one_read_and_each_gets_its_own_sets(tx_workspaces):
+    from inbox import presence
+
+    schema = tx_workspaces.alpha.schema_name
+    await presence.socket_beat(schema, 7, "inbox.one")
+    await presence.away_set(schema, 8, True)
+    reads = [asyncio.create_task(presence.presence(schema)) for _ in range(50)]
+    await asyncio.sleep(0)
+    assert len(presence._reading[asyncio.get_running_loop()]) == 1
+    answers = await asyncio.gather(*reads)
+    assert all(answer == ({7}, {8}) for answer in answers)
+    answers[0][0].add(99)  # a caller's sets are its own
+    assert answers[1][0] == {7}
+    await presence.socket_gone(schema, 7, "inbox.one")
+    await presence.away_set(schema, 8, False)
+    assert await presence.presence(schema) == (set(), set())  # a later read reads again
