@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import secrets
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,7 @@ from inbox.models import CannedResponse, Contact, Conversation, InboxSettings, L
 from inbox.origins import origins_parse
 from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
-from tenants.context import schema_statement, workspace_statement
+from tenants.context import schema_statement, workspace_rows
 from tenants.models import SiteKey, Workspace
 from webhooks.services import event_record
 
@@ -203,12 +205,19 @@ def _clean_attributes(attributes: dict) -> dict:
 # --- Messages
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def message_body_clean(body: Any) -> str:
     if not isinstance(body, str):
         raise MessageInvalid("A message needs a text body.")
     body = body.strip()
     if not body:
         raise MessageInvalid("A message cannot be empty.")
+    if "\x00" in body:  # PostgreSQL's text cannot hold it
+        raise MessageInvalid("A message cannot contain a NUL character.")
+    if _LONE_SURROGATE.search(body):  # JSON lets one through; UTF-8, and so PostgreSQL, cannot hold it
+        raise MessageInvalid("A message cannot contain half of a UTF-16 surrogate pair.")
     if len(body) > MESSAGE_MAX_CHARS:
         raise MessageTooLong(
             f"Messages are limited to {MESSAGE_MAX_CHARS:,} characters; this one has {len(body):,}."
@@ -232,6 +241,98 @@ def message_client_id_clean(client_id: Any) -> uuid.UUID | None:
 _VISITOR_WRITE = (
     "SELECT * FROM {schema}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
 )
+
+
+# Several visitors' messages in one statement: the function once per message, in the order given
+# (one transaction: a visitor's second message sees its first). LEFT JOIN: a contact that is gone
+# still answers, with no row of the function's.
+_VISITOR_WRITE_MANY = """
+SELECT w.* FROM unnest(
+    %(contact_ids)s::bigint[], %(bodies)s::text[], %(client_ids)s::uuid[], %(nows)s::timestamptz[]
+) WITH ORDINALITY AS m(contact_id, body, client_id, now, position)
+LEFT JOIN LATERAL {schema}.visitor_message_write(m.contact_id, m.body, m.client_id, m.now) AS w ON true
+ORDER BY m.position
+"""
+
+
+class _VisitorWrites:
+    """One event loop's visitor messages for one workspace, written a batch at a time.
+
+    While a batch is being written, the messages that arrive wait and go together in the next: one
+    round trip and one commit (one WAL flush) for them all. An idle workspace writes each message at
+    once; a busy one writes fewer, larger transactions instead of queueing every socket for a pool
+    connection of its own, and takes one connection of the pool, leaving the rest to other
+    workspaces. A batch locks its visitors in id order, as every batch does, so two batches (of two
+    processes, say) cannot deadlock; one visitor's messages keep the order they came in."""
+
+    BATCH_MAX = 200
+    _of: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _VisitorWrites]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, schema_name: str) -> None:
+        self.schema_name = schema_name
+        self.waiting: list[tuple[dict, asyncio.Future]] = []
+        self.writer: asyncio.Task | None = None
+
+    @classmethod
+    def of(cls, schema_name: str) -> _VisitorWrites:
+        per_schema = cls._of.setdefault(asyncio.get_running_loop(), {})
+        if schema_name not in per_schema:
+            per_schema[schema_name] = cls(schema_name)
+        return per_schema[schema_name]
+
+    async def write(self, params: dict) -> tuple | None:
+        """The function's row for this message (None if the contact is gone), once committed."""
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append((params, done))
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write_waiting())
+        return await done  # cancelled (the socket closed): the message is written all the same
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.BATCH_MAX], self.waiting[self.BATCH_MAX :]
+                batch.sort(key=lambda item: item[0]["contact_id"])  # stable: a visitor's order holds
+                try:
+                    rows = await self._statement([params for params, _ in batch])
+                except Exception as exc:
+                    if len(batch) == 1:
+                        _settle(batch[0][1], exception=exc)
+                        continue
+                    # One message's trouble must not fail the others: each alone, then.
+                    for params, done in batch:
+                        try:
+                            _settle(done, result=(await self._statement([params]))[0])
+                        except Exception as alone:
+                            _settle(done, exception=alone)
+                    continue
+                for (_, done), row in zip(batch, rows, strict=True):
+                    _settle(done, result=row)
+        finally:
+            self.writer = None
+
+    async def _statement(self, batch: list[dict]) -> list[tuple]:
+        return await workspace_rows(
+            schema_statement(_VISITOR_WRITE_MANY, self.schema_name),
+            {
+                "contact_ids": [params["contact_id"] for params in batch],
+                "bodies": [params["body"] for params in batch],
+                "client_ids": [params["client_id"] for params in batch],
+                "nows": [params["now"] for params in batch],
+            },
+        )
+
+
+def _settle(done: asyncio.Future, *, result: tuple | None = None, exception: Exception | None = None) -> None:
+    if done.done():  # its socket closed meanwhile
+        return
+    if exception is not None:
+        done.set_exception(exception)
+    else:
+        # All NULL: the LEFT JOIN's row for a contact that is gone (the function answered nothing).
+        done.set_result(None if result is None or (result[1] is None and result[4] is None) else result)
 
 
 @dataclass(frozen=True)
@@ -294,11 +395,12 @@ def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -
 async def message_from_visitor_on_loop(
     *, schema_name: str, contact_id: int, body: Any, client_id: Any = None, sender_channel: str | None = None
 ) -> VisitorMessageWritten:
-    """`message_from_visitor` on the event loop, for the widget socket: the same statements in one
-    round trip to PostgreSQL, no thread hop; pushed after commit to everyone
-    but `sender_channel` (the sender gets the message in its ack)."""
+    """`message_from_visitor` on the event loop, for the widget socket: the same statements, written
+    together with whatever other messages of the workspace this process has waiting (one round trip
+    and one commit for them all, see `_VisitorWrites`), no thread hop; pushed after commit to
+    everyone but `sender_channel` (the sender gets the message in its ack)."""
     params = _visitor_message_params(contact_id, body, client_id)
-    row = await workspace_statement(schema_statement(_VISITOR_WRITE, schema_name), params)
+    row = await _VisitorWrites.of(schema_name).write(params)
     written = _visitor_message_written(schema_name, params, row)
     if written.push:
         await realtime.publish_async(

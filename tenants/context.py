@@ -142,6 +142,14 @@ async def workspace_statement(statement: str, params: dict) -> tuple | None:
         return await cursor.fetchone()
 
 
+async def workspace_rows(statement: str, params: dict) -> list[tuple]:
+    """`workspace_statement`, returning every row."""
+    pool = await _async_pool()
+    async with pool.connection() as conn:
+        cursor = await conn.execute(statement, params)
+        return await cursor.fetchall()
+
+
 async def close_async_pools() -> None:
     """Close this loop's pool (tests, whose loops end with each test)."""
     pool = _async_pools.pop(asyncio.get_running_loop(), None)

@@ -6,11 +6,15 @@ import asyncio
 import uuid
 
 import pytest
+import redis
+import redis.asyncio
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.utils import timezone
 
 from inbox import realtime, services
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Message, Website
 from inbox.tests.conftest import ORIGIN_A, connect_visitor, make_site, widget_socket
 from tenants.context import in_workspace, run_in_workspace
 
@@ -348,6 +352,79 @@ async def test_concurrent_messages_of_one_visitor_share_one_conversation_and_cha
     chain = sorted((w.push.event["message"]["id"], w.push.event["message"]["prev_id"]) for w in written)
     assert [prev for _, prev in chain] == [None] + [message_id for message_id, _ in chain[:-1]]
     assert len(await database_sync_to_async(_messages)(site_a.schema_name)) == 12
+    # Written together in the order they came, a visitor's messages keep it.
+    assert [w.message.body for w in sorted(written, key=lambda w: w.message.pk)] == [
+        f"tab {i}" for i in range(12)
+    ]
+
+
+def _visitors(count: int) -> list[int]:
+    website = Website.objects.get()
+    return [services.contact_for_visitor(website=website, token=None)[0].pk for _ in range(count)]
+
+
+def _transactions_of(message_ids: list[int]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT xmin::text) FROM inbox_message WHERE id = ANY(%s)", [message_ids]
+        )
+        return cursor.fetchone()[0]
+
+
+async def test_messages_that_arrive_together_are_committed_together(site_a):
+    # 40 visitors write 3 messages each at the same moment: a few transactions (one WAL flush each)
+    # hold them all, not one each queueing for a pool connection; each visitor's chain is intact.
+    contact_ids = await in_workspace(site_a.schema_name, _visitors, 40)
+    sends = [
+        services.message_from_visitor_on_loop(
+            schema_name=site_a.schema_name, contact_id=contact_id, body=f"{n}"
+        )
+        for n in range(3)
+        for contact_id in contact_ids
+    ]
+    written = await asyncio.gather(*sends)
+
+    assert all(w.created for w in written) and len({w.message.pk for w in written}) == 120
+    for contact_id in contact_ids:
+        mine = sorted((w for w in written if w.message.contact_id == contact_id), key=lambda w: w.message.pk)
+        assert [w.message.body for w in mine] == ["0", "1", "2"]
+        assert [w.push.event["message"]["prev_id"] for w in mine] == [
+            None,
+            mine[0].message.pk,
+            mine[1].message.pk,
+        ]
+    transactions = await in_workspace(site_a.schema_name, _transactions_of, [w.message.pk for w in written])
+    assert transactions <= 3
+
+
+async def test_a_message_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(site_a):
+    contact_ids = await in_workspace(site_a.schema_name, _visitors, 6)
+    writes = services._VisitorWrites.of(site_a.schema_name)
+
+    def params(contact_id, body):
+        return {"contact_id": contact_id, "body": body, "client_id": None, "now": timezone.now()}
+
+    # PostgreSQL refuses a NUL character (message_body_clean refuses it first; this goes around it).
+    results = await asyncio.gather(
+        *[writes.write(params(contact_id, "fine")) for contact_id in contact_ids[:5]],
+        writes.write(params(contact_ids[5], "bad\x00")),
+        return_exceptions=True,
+    )
+    assert all(isinstance(row, tuple) and row[1] for row in results[:5])
+    assert isinstance(results[5], Exception)
+    stored = await database_sync_to_async(_messages)(site_a.schema_name)
+    assert sorted(contact_id for _, _, contact_id in stored) == sorted(contact_ids[:5])
+
+
+@pytest.mark.parametrize("body", ["nul \x00 inside", "lone surrogate \ud800"])
+async def test_a_body_postgresql_cannot_store_is_refused_clearly_and_the_socket_stays(site_a, body):
+    socket, _ = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": body})
+    refused = await socket.receive_json_from(timeout=5)
+    assert refused["type"] == "error" and refused["code"] == "invalid_message"
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "and now?"})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "ack"
+    await socket.disconnect()
 
 
 async def test_leased_tokens_never_let_two_processes_past_the_limit(monkeypatch):
@@ -361,12 +438,38 @@ async def test_leased_tokens_never_let_two_processes_past_the_limit(monkeypatch)
     for _process in range(2):
         state = _leases[loop] = _Leases()  # a process of its own: no tokens leased yet
         allowed += sum([await hit(("msg:visitor:lease-test", 25)) for _ in range(20)])
-        await asyncio.gather(*state.refilling)
+        await asyncio.gather(*state.batches)
         unspent += state.tokens.get("msg:visitor:lease-test", 0)
         _leases.pop(loop)
     # Leases of 2: the first process spends 20 and holds what it leased ahead; the second gets the
     # rest. Every token is counted in Redis before it is spent, so never more than 25 between them.
     assert allowed + unspent == 25 and allowed >= 25 - 2 * 2
+
+
+async def test_the_first_messages_of_many_visitors_lease_their_buckets_in_one_round_trip(monkeypatch):
+    from inbox import rate_limits
+
+    monkeypatch.setattr(rate_limits, "_current_window", lambda: 790)
+    prefix = uuid.uuid4().hex
+    hits = [
+        asyncio.create_task(rate_limits.hit((f"{prefix}:{i}", 30), (f"{prefix}:ip", 10_000)))
+        for i in range(300)
+    ]
+    await asyncio.sleep(0)  # each has asked for what it needs
+    state = rate_limits._leases[asyncio.get_running_loop()]
+    assert len(set(state.leasing.values())) == 1  # one pipeline for all 301 buckets
+    assert all(await asyncio.gather(*hits))
+
+
+async def test_a_lease_redis_cannot_answer_fails_the_messages_waiting_for_it(monkeypatch):
+    from inbox import rate_limits
+
+    monkeypatch.setattr(rate_limits, "_current_window", lambda: 791)
+    state = rate_limits._leases[asyncio.get_running_loop()] = rate_limits._Leases()
+    monkeypatch.setattr(state, "redis", redis.asyncio.Redis.from_url("redis://127.0.0.1:1"))  # nobody there
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await rate_limits.hit((f"{uuid.uuid4().hex}:down", 30))
+    assert not state.leasing  # and the next message asks again
 
 
 def _completes_at_once(coroutine):
@@ -390,7 +493,7 @@ async def test_a_steady_sender_never_waits_for_a_lease_after_the_first(monkeypat
     state = rate_limits._leases[asyncio.get_running_loop()]
     for _ in range(95):  # ten leases' worth
         assert _completes_at_once(rate_limits.hit(bucket)) is True
-        await asyncio.gather(*state.refilling)  # the lease taken ahead arrives between messages
+        await asyncio.gather(*state.batches)  # the lease taken ahead arrives between messages
     # ...and never past the limit: what it leased ahead is counted in Redis.
     later = await asyncio.gather(*[rate_limits.hit(bucket) for _ in range(1000)])
     assert later.count(True) == 1000 - 96
