@@ -1,10 +1,15 @@
 """Visitor sockets sending messages: Parley's widget socket against a bare Channels relay, in one run.
 
     .venv/bin/python bench/widget_latency.py [--sockets 500] [--seconds 20] [--overload-seconds 15]
-                                             [--capacity-step-seconds 5]
+                                             [--capacity-step-seconds 5] [--phases steady,capacity,overload]
 
 Both servers are one uvicorn process each, on the same Redis; this process plays the visitors
-(websockets) and an agent: a member of the receiving group on the channel layer, as an open inbox is.
+(websockets), and a process of its own the agents: a member of each server's receiving group on the
+channel layer, as an open inbox is. (In the visitors' process, the agent's receive loop, one Redis
+round trip per message, fell behind the visitors' own work: Parley's acks came back in 30 ms while
+its pushes were counted 500 ms late.)
+Each server's --sockets connect once, in batches of 50 (a "connect" line each: how long, and the
+server's CPU per socket, Parley's hello included), and stay open through every phase.
 
   steady    --sockets visitors each send 1 message/s, to the relay, then to Parley. Printed: p50/p95/p99
             of send-to-agent-group-receive latency, and messages/s received.
@@ -75,6 +80,19 @@ class Phase:
         last = max(self.sent[key] + latency for key, latency in self.pushed.items())
         return len(self.pushed) / max(last - self.started, self.ended - self.started, 1e-9)
 
+    def timeline(self) -> str:
+        """p50/p99 of the messages sent in each second of the phase, for finding when time was lost."""
+        seconds: dict[int, list[float]] = {}
+        for key, latency in self.pushed.items():
+            seconds.setdefault(int(self.sent[key] - self.started), []).append(latency * 1000)
+        rows = []
+        for second, values in sorted(seconds.items()):
+            values.sort()
+            rows.append(
+                f"{second:>3}s {values[len(values) // 2]:7.1f} {values[int(0.99 * (len(values) - 1))]:7.1f}"
+            )
+        return "  second   p50 ms  p99 ms\n  " + "\n  ".join(rows)
+
     def line(self) -> str:
         return (
             f"{self.name:<28} sent {len(self.sent):>6}  received {len(self.pushed):>6} "
@@ -88,17 +106,16 @@ class Phase:
 
 
 class GroupListener:
-    """An agent: one member of a group on the channel layer, timing each message from its send time."""
+    """An agent: one member of a group on the channel layer, writing down when each message arrives."""
 
-    def __init__(self, prefix: str, group: str, parse) -> None:
+    def __init__(self, prefix: str, group: str, parse, out) -> None:
         from channels_redis.core import RedisChannelLayer
 
         # The same socket timeout as Parley's settings (see CHANNEL_LAYERS there): above channels-redis's
         # 5 s blocking pop, or an idle listener dies under redis-py 8.
         hosts = [{"address": os.environ["REDIS_URL"], "socket_timeout": 15}]
         self.layer = RedisChannelLayer(hosts=hosts, prefix=prefix)
-        self.group, self.parse, self.phase = group, parse, None
-        self.timeouts = 0
+        self.group, self.parse, self.out = group, parse, out
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
@@ -112,12 +129,70 @@ class GroupListener:
             try:
                 event = await self.layer.receive(self.channel)
             except redis.exceptions.TimeoutError:
-                self.timeouts += 1
                 continue
             now = time.monotonic()
             key, sent_at = self.parse(event)
-            if key is not None and self.phase is not None and key in self.phase.sent:
-                self.phase.pushed.setdefault(key, now - sent_at)
+            if key is not None:
+                self.out.append(f"{key} {now - sent_at}\n")
+
+
+async def _agents_main(path: str) -> None:
+    """The agents' process (--agents-out): both servers' groups heard in a process of their own, as
+    an agent's inbox is, so that the visitors' event loop cannot delay what they hear. Each arrival
+    is a line "key latency" in `path`; monotonic clocks are the same in every process of a machine."""
+    schema = os.environ["BENCH_SCHEMA"]
+    out: list[str] = []
+    listeners = [
+        GroupListener("bench-relay", "relay.agents", _parse_relay, out),
+        GroupListener(f"{PREFIX}:asgi", f"parley.{schema}.agents", _parse_parley, out),
+    ]
+    for listener in listeners:
+        await listener.start()
+    print("ready", flush=True)
+    with open(path, "a") as file:
+        while True:
+            await asyncio.sleep(0.1)
+            if out:
+                lines, out[:] = "".join(out), []
+                file.write(lines)
+                file.flush()
+
+
+class Agents:
+    """The agents' process, and what it has heard so far."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(prefix="parley-bench-agents-", delete=False) as file:
+            self.path = file.name
+        self.offset = 0
+        self.heard: dict[str, float] = {}
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--agents-out", self.path], stdout=subprocess.PIPE, text=True
+        )
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the agents' process did not start")
+
+    def collect(self, phase: Phase) -> None:
+        with open(self.path) as file:
+            file.seek(self.offset)
+            text = file.read()
+        complete = text[: text.rfind("\n") + 1]
+        self.offset += len(complete)
+        for line in complete.splitlines():
+            key, latency = line.rsplit(" ", 1)
+            self.heard.setdefault(key, float(latency))
+        for key in phase.sent:
+            if key in self.heard:
+                phase.pushed[key] = self.heard.pop(key)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.unlink(self.path)
 
 
 def _parse_relay(event: dict) -> tuple[str | None, float]:
@@ -133,19 +208,6 @@ def _parse_parley(event: dict) -> tuple[str | None, float]:
     return key, float(sent_at)
 
 
-async def _visitor(url: str, phase: Phase, rate: float, start: Start, parley: bool, index: int) -> None:
-    if parley:
-        await ParleyVisitor(url, phase, index).run(rate, start)
-        return
-    from websockets.asyncio.client import connect
-
-    async with connect(url, origin=ORIGIN, max_queue=None, open_timeout=60, ping_interval=None) as ws:
-        start.connected += 1
-        await start.go.wait()
-        async for key, now in _schedule(index, rate, start, phase):
-            await ws.send(f"{key}|{now}")
-
-
 async def _schedule(index: int, rate: float, start: Start, phase: Phase):
     """Yield (key, send time) at `rate` per second, from a random phase, until the phase ends."""
     interval = 1 / rate
@@ -154,21 +216,50 @@ async def _schedule(index: int, rate: float, start: Start, phase: Phase):
     while next_at < start.until:
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         seq += 1
-        key, now = f"{index}-{seq}", time.monotonic()
+        key, now = f"{phase.name}:{index}-{seq}", time.monotonic()
         phase.sent[key] = now
         yield key, now
         next_at += interval
+
+
+class RelayVisitor:
+    """A socket that sends and reads nothing back, as the relay expects. The relay closes a socket
+    whose group_send failed: it is opened again for the next phase; what it missed is lost."""
+
+    def __init__(self, url: str, index: int) -> None:
+        self.url, self.index, self.ws = url, index, None
+        self.phase: Phase | None = None
+
+    async def connect(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(self.url, origin=ORIGIN, max_queue=None, open_timeout=60, ping_interval=None)
+
+    async def run(self, rate: float, start: Start) -> None:
+        from websockets.protocol import State
+
+        if self.ws is None or self.ws.state is not State.OPEN:
+            await self.connect()
+        await start.go.wait()
+        async for key, now in _schedule(self.index, rate, start, self.phase):
+            await self.ws.send(f"{key}|{now}")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
 
 
 class ParleyVisitor:
     """Behaves as the widget does: a message stays in its outbox until acknowledged, and a dropped
     socket is reopened (same visitor token) and the outbox sent again, under the same client ids."""
 
-    def __init__(self, url: str, phase: Phase, index: int) -> None:
-        self.url, self.phase, self.index = url, phase, index
+    def __init__(self, url: str, index: int) -> None:
+        self.url, self.index = url, index
+        self.phase: Phase | None = None
         self.token = None
         self.outbox: dict[str, str] = {}  # client_id -> frame, in the order written
         self.ws = None
+        self.reader: asyncio.Task | None = None
 
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
@@ -187,7 +278,8 @@ class ParleyVisitor:
                     await self.ws.send(frame)
                 return
             except Exception as exc:
-                self.phase.problems.append(f"connect: {exc!r}"[:100])
+                if self.phase is not None:
+                    self.phase.problems.append(f"connect: {exc!r}"[:100])
                 await asyncio.sleep(min(5, 0.2 * 2**attempt))
         raise RuntimeError("visitor could not reconnect")
 
@@ -197,19 +289,23 @@ class ParleyVisitor:
                 data = json.loads(frame)
                 if data.get("type") == "ack":
                     frame = self.outbox.pop(data["client_id"], None)
-                    if frame is not None:
+                    if frame is not None and self.phase is not None:
                         sent_at = float(json.loads(frame)["body"].split("|")[1])
                         self.phase.acked.append(time.monotonic() - sent_at)
-                elif data.get("type") == "error":
+                elif data.get("type") == "error" and self.phase is not None:
                     self.phase.refused += 1
         except Exception as exc:
-            self.phase.problems.append(f"socket dropped: {exc!r}"[:100])
+            if self.phase is not None:
+                self.phase.problems.append(f"socket dropped: {exc!r}"[:100])
+
+    async def reconnect(self) -> None:
+        self.phase.reconnects += 1
+        await self.connect()
 
     async def send(self, frame: str) -> None:
         while True:
             if self.reader.done():  # the socket dropped: reopen it, which resends the outbox
-                self.phase.reconnects += 1
-                await self.connect()
+                await self.reconnect()
                 return
             try:
                 await self.ws.send(frame)
@@ -218,8 +314,8 @@ class ParleyVisitor:
                 await asyncio.sleep(0)  # the reader notices the drop
 
     async def run(self, rate: float, start: Start) -> None:
-        await self.connect()
-        start.connected += 1
+        if self.reader is None or self.reader.done():
+            await self.reconnect()
         await start.go.wait()
         async for key, now in _schedule(self.index, rate, start, self.phase):
             client_id = str(uuid.uuid4())
@@ -229,52 +325,73 @@ class ParleyVisitor:
         deadline = time.monotonic() + 180  # late is allowed: wait for every ack
         while self.outbox and time.monotonic() < deadline:
             if self.reader.done():
-                self.phase.reconnects += 1
-                await self.connect()
+                await self.reconnect()
             await asyncio.sleep(0.2)
         if self.outbox:
             self.phase.problems.append(f"{len(self.outbox)} never acknowledged")
-        self.reader.cancel()
-        await self.ws.close()
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
 
 
 @dataclass
 class Start:
     go: asyncio.Event = field(default_factory=asyncio.Event)
     until: float = 0.0
-    connected: int = 0
 
 
-async def run_phase(name, url, sockets, rate_per_socket, seconds, listener, parley, server) -> Phase:
-    phase = Phase(name)
-    cpu_before = _cpu_seconds(server)
-    listener.phase = phase
-    start = Start()
-    tasks = []
-    # Everyone connects first (in batches, as a site's visitors arrive), then all send together.
-    for i in range(sockets):
-        tasks.append(asyncio.create_task(_visitor(url, phase, rate_per_socket, start, parley, i)))
-        if i % 50 == 49:
-            await asyncio.sleep(0.1)
-    deadline = time.monotonic() + 60
-    while start.connected < sockets and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    phase.started = time.monotonic()
-    start.until = phase.started + seconds
-    start.go.set()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    failures = [r for r in results if isinstance(r, Exception)]
-    if failures:
-        print(f"  {len(failures)} visitor sockets failed, e.g. {failures[0]!r}")
-    if phase.problems:
-        print(f"  {len(phase.problems)} visitor problems, e.g. {phase.problems[:3]}")
-    phase.ended = start.until
-    await asyncio.sleep(3)  # the last pushes in flight
-    if parley:
-        await asyncio.to_thread(_catch_up_from_database, phase)
-    phase.server_cpu_ms = (_cpu_seconds(server) - cpu_before) * 1000 / max(len(phase.sent), 1)
-    listener.phase = None
-    return phase
+class Crowd:
+    """One server's visitors: connected once (as a site's visitors arrive, in batches), then kept
+    through every phase, so the phases measure messages, not handshakes."""
+
+    def __init__(self, name: str, url: str, sockets: int, agents: Agents, pid: int) -> None:
+        self.name, self.agents, self.pid = name, agents, pid
+        self.parley = name == "parley"
+        kind = ParleyVisitor if self.parley else RelayVisitor
+        self.visitors = [kind(url, i) for i in range(sockets)]
+
+    async def connect(self) -> str:
+        cpu_before, started = _cpu_seconds(self.pid), time.monotonic()
+        for first in range(0, len(self.visitors), 50):
+            await asyncio.gather(*(v.connect() for v in self.visitors[first : first + 50]))
+        took = time.monotonic() - started
+        cpu_ms = (_cpu_seconds(self.pid) - cpu_before) * 1000 / len(self.visitors)
+        what = "hello and welcome" if self.parley else "handshake"
+        return (
+            f"connect {self.name:<20} {len(self.visitors)} sockets ({what}) in {took:.1f} s, "
+            f"server cpu {cpu_ms:.2f} ms per socket"
+        )
+
+    async def run_phase(self, name: str, rate_per_socket: float, seconds: float) -> Phase:
+        phase = Phase(name)
+        cpu_before = _cpu_seconds(self.pid)
+        for visitor in self.visitors:
+            visitor.phase = phase
+        start = Start()
+        tasks = [asyncio.create_task(v.run(rate_per_socket, start)) for v in self.visitors]
+        await asyncio.sleep(0)
+        phase.started = time.monotonic()
+        start.until = phase.started + seconds
+        start.go.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, Exception)]
+        if failures:
+            print(f"  {len(failures)} visitor sockets failed, e.g. {failures[0]!r}")
+        if phase.problems:
+            print(f"  {len(phase.problems)} visitor problems, e.g. {phase.problems[:3]}")
+        phase.ended = start.until
+        await asyncio.sleep(3)  # the last pushes in flight
+        self.agents.collect(phase)
+        if self.parley:
+            await asyncio.to_thread(_catch_up_from_database, phase)
+        phase.server_cpu_ms = (_cpu_seconds(self.pid) - cpu_before) * 1000 / max(len(phase.sent), 1)
+        return phase
+
+    async def close(self) -> None:
+        await asyncio.gather(*(v.close() for v in self.visitors), return_exceptions=True)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -296,23 +413,14 @@ def _catch_up_from_database(phase: Phase) -> None:
                 phase.caught_up.add(key)
 
 
-async def capacity_search(
-    name: str, url: str, sockets: int, listener, parley: bool, pid: int, seconds: float
-) -> float:
+async def capacity_search(crowd: Crowd, seconds: float) -> float:
     """The highest rate one server process sustains with p99 under 1 s and nothing lost: offered
     rates rise by a quarter each step (from 1 msg/s per socket) until a step misses, or receives
     less than 90 % of what was offered. Returns the received msg/s of the last step that held."""
-    held, per_socket = 0.0, 1.0
+    held, per_socket, sockets = 0.0, 1.0, len(crowd.visitors)
     while True:
-        phase = await run_phase(
-            f"capacity {name} {per_socket * sockets:.0f}/s",
-            url,
-            sockets,
-            per_socket,
-            seconds,
-            listener,
-            parley,
-            pid,
+        phase = await crowd.run_phase(
+            f"capacity {crowd.name} {per_socket * sockets:.0f}/s", per_socket, seconds
         )
         offered = per_socket * sockets
         ok = phase.percentile(0.99) < 1000 and phase.lost == 0 and phase.rate >= 0.9 * offered
@@ -322,58 +430,24 @@ async def capacity_search(
         held, per_socket = phase.rate, per_socket * 1.25
 
 
-async def bench(args, parley_url: str, relay_url: str, pids: dict[str, int]) -> int:
-    schema = os.environ["BENCH_SCHEMA"]
-    relay = GroupListener("bench-relay", "relay.agents", _parse_relay)
-    parley = GroupListener(f"{PREFIX}:asgi", f"parley.{schema}.agents", _parse_parley)
-    await relay.start()
-    await parley.start()
+async def bench(args, parley_url: str, relay_url: str, pids: dict[str, int], agents: Agents) -> int:
+    phases = set(args.phases.split(","))
+    crowds = {
+        "relay": Crowd("relay", relay_url, args.sockets, agents, pids["relay"]),
+        "parley": Crowd("parley", parley_url, args.sockets, agents, pids["parley"]),
+    }
+    for crowd in crowds.values():
+        print(await crowd.connect(), flush=True)
 
-    results = []
-    for name, url, listener, is_parley in (
-        ("relay", relay_url, relay, False),
-        ("parley", parley_url, parley, True),
-    ):
-        phase = await run_phase(
-            f"steady {name}", url, args.sockets, 1.0, args.seconds, listener, is_parley, pids[name]
-        )
-        print(phase.line(), flush=True)
-        results.append(phase)
-    steady_relay, steady_parley = results
-
-    capacities = {}
-    for name, url, listener, is_parley in (
-        ("relay", relay_url, relay, False),
-        ("parley", parley_url, parley, True),
-    ):
-        capacities[name] = await capacity_search(
-            name, url, args.sockets, listener, is_parley, pids[name], args.capacity_step_seconds
-        )
-    sustained = capacities["relay"]
-    overload_rate = max(2 * sustained, 2 * args.sockets) / args.sockets
-    over = []
-    for name, url, listener, is_parley in (
-        ("relay", relay_url, relay, False),
-        ("parley", parley_url, parley, True),
-    ):
-        phase = await run_phase(
-            f"overload {name}",
-            url,
-            args.sockets,
-            overload_rate,
-            args.overload_seconds,
-            listener,
-            is_parley,
-            pids[name],
-        )
-        print(phase.line(), flush=True)
-        over.append(phase)
-    over_relay, over_parley = over
-
+    steady = {}
+    for name, crowd in crowds.items():
+        steady[name] = await crowd.run_phase(f"steady {name}", 1.0, args.seconds)
+        print(steady[name].line(), flush=True)
+        if args.timeline:
+            print(steady[name].timeline(), flush=True)
+    steady_relay, steady_parley = steady["relay"], steady["parley"]
     ratio = steady_parley.percentile(0.99) / steady_relay.percentile(0.99)
     latency_ok = ratio <= 2.0 and steady_parley.lost == 0
-    overload_ok = over_parley.lost == 0
-    alive_ok = over_parley.reconnects == 0
     print()
     print(
         f"widget_latency steady {args.sockets} sockets x 1 msg/s: "
@@ -382,13 +456,33 @@ async def bench(args, parley_url: str, relay_url: str, pids: dict[str, int]) -> 
         f"parley lost {steady_parley.lost} {'PASS' if latency_ok else 'FAIL'}"
     )
     print(
+        f"widget_latency steady throughput: parley {steady_parley.rate:.0f} msg/s, "
+        f"relay {steady_relay.rate:.0f} msg/s"
+    )
+    if "capacity" not in phases and "overload" not in phases:
+        for crowd in crowds.values():
+            await crowd.close()
+        return 0 if latency_ok else 1
+
+    capacities = {
+        name: await capacity_search(crowd, args.capacity_step_seconds) for name, crowd in crowds.items()
+    }
+    sustained = capacities["relay"]
+    overload_rate = max(2 * sustained, 2 * args.sockets) / args.sockets
+    over = {}
+    for name, crowd in crowds.items():
+        over[name] = await crowd.run_phase(f"overload {name}", overload_rate, args.overload_seconds)
+        print(over[name].line(), flush=True)
+    over_relay, over_parley = over["relay"], over["parley"]
+    for crowd in crowds.values():
+        await crowd.close()
+
+    overload_ok = over_parley.lost == 0
+    alive_ok = over_parley.reconnects == 0
+    print(
         f"widget_latency capacity (p99 < 1 s, lost 0): parley {capacities['parley']:.0f} msg/s, "
         f"relay {capacities['relay']:.0f} msg/s, "
         f"{capacities['parley'] / capacities['relay'] if capacities['relay'] else 0:.2f}x the relay"
-    )
-    print(
-        f"widget_latency steady throughput: parley {steady_parley.rate:.0f} msg/s, "
-        f"relay {steady_relay.rate:.0f} msg/s"
     )
     print(
         f"widget_latency overload {overload_rate * args.sockets:.0f} msg/s offered "
@@ -411,7 +505,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--overload-seconds", type=int, default=15)
     parser.add_argument("--capacity-step-seconds", type=float, default=5)
+    parser.add_argument("--timeline", action="store_true", help="per-second p50/p99 of the steady phase")
+    parser.add_argument(
+        "--phases", default="steady,capacity,overload", help="which phases to run, comma-separated"
+    )
+    parser.add_argument("--agents-out", help=argparse.SUPPRESS)  # the agents' process, see Agents
     args = parser.parse_args()
+    if args.agents_out:
+        uvloop.run(_agents_main(args.agents_out))
+        return 0
 
     os.environ["REDIS_KEY_PREFIX"] = PREFIX
     fresh_database("parley_bench_latency")
@@ -451,7 +553,11 @@ def main() -> int:
         pids = {"parley": parley_server.pid, "relay": relay_server.pid}
         # uvloop, as the servers have it (uvicorn's default): the load generator should be the
         # lighter side, or its own stalls end up in both servers' figures.
-        return uvloop.run(bench(args, parley_url, relay_url, pids))
+        agents = Agents()
+        try:
+            return uvloop.run(bench(args, parley_url, relay_url, pids, agents))
+        finally:
+            agents.stop()
     finally:
         stop(parley_server)
         stop(relay_server)
