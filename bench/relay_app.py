@@ -1,7 +1,11 @@
 """The bare relay bench/widget_latency.py measures Parley against: the least a Channels consumer can do.
 
 Each text frame received is group_sent to one group, as is; nothing is checked, stored or answered.
-It uses channels-redis with its defaults (capacity 100, expiry 60), over the same Redis as Parley.
+It uses channels-redis with its defaults (capacity 100, expiry 60), over the same Redis as Parley,
+through Parley's WaitingRedisChannelLayer for one thing only: a connection pool that waits when all
+its connections are busy. channels-redis's own pool raises MaxConnectionsError at 100, which closed
+a third of the relay's sockets whenever the machine stalled for a moment, and left its latency
+figures to the survivors. Its group_send is channels-redis's own.
 Run by the bench: uvicorn bench.relay_app:application
 """
 
@@ -18,7 +22,7 @@ GROUP = "relay.agents"
 settings.configure(
     CHANNEL_LAYERS={
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "config.channel_layer.WaitingRedisChannelLayer",
             # channels-redis defaults (capacity 100, expiry 60); only the socket timeout is raised above
             # its 5 s blocking pop, which redis-py 8's default 5 s timeout would otherwise break.
             "CONFIG": {
