@@ -28,6 +28,7 @@ from accounts.models import User
 from api import rate_limit, selectors
 from api.models import ApiKey
 from api.services import KeyRefused, api_key_acting_member, api_key_for
+from billing.limits import PlanLimitReached
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.exceptions import InboxError
@@ -185,6 +186,11 @@ def _too_big(request, exc):
 @api.exception_handler(InboxError)
 def _inbox_error(request, exc: InboxError):
     return error_response(request, 400, exc.code, str(exc))
+
+
+@api.exception_handler(PlanLimitReached)
+def _plan_limit(request, exc: PlanLimitReached):
+    return error_response(request, exc.status, exc.code, str(exc), resource=exc.resource.key, limit=exc.limit)
 
 
 @api.exception_handler(EndpointInvalid)
@@ -566,7 +572,9 @@ def list_endpoints(request):
     return list(webhook_selectors.endpoints_of_workspace())
 
 
-@api.post("/webhook-endpoints", response={201: EndpointCreatedOut, **WRITE_ERRORS}, tags=["webhooks"])
+@api.post(
+    "/webhook-endpoints", response={201: EndpointCreatedOut, **WRITE_ERRORS, 402: ErrorOut}, tags=["webhooks"]
+)
 def create_endpoint(request, body: EndpointIn):
     _write_scope(request)
     endpoint, secret = webhook_services.endpoint_create(**body.dict())

@@ -6,10 +6,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from api.models import ApiKey
+from billing import limits
 from tenants.models import Membership
 
 KEY_PREFIX = "sk_"
@@ -33,9 +35,11 @@ def api_key_create(*, name: str, scope: str, by: User) -> tuple[ApiKey, str]:
     if scope not in ApiKey.Scope.values:
         raise ApiKeyInvalid("The scope is read or write.")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        name=name, prefix=raw[:11], key_hash=api_key_hash(raw), scope=scope, created_by_id=by.pk
-    )
+    with transaction.atomic():
+        limits.limit_check(limits.API_KEYS)
+        key = ApiKey.objects.create(
+            name=name, prefix=raw[:11], key_hash=api_key_hash(raw), scope=scope, created_by_id=by.pk
+        )
     return key, raw
 
 

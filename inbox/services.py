@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
+from billing import limits
 from inbox import realtime
 from inbox.exceptions import (
     ConversationActionInvalid,
@@ -59,6 +60,7 @@ def website_create(
     origins = origins_parse(allowed_origins)
     identity_secret = secrets.token_urlsafe(32)
     with transaction.atomic():
+        limits.limit_check(limits.WEBSITES, workspace)
         website = Website.objects.create(
             name=name.strip(),
             site_key=_new_site_key(),

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from billing import limits
 from mail import gateway
 from tenants import app_settings
 from tenants.exceptions import (
@@ -271,14 +272,16 @@ def invitation_create(
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
         raise InvitationInvalid(f"{email} is already a member of this workspace.")
     raw = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        workspace=workspace,
-        email=email,
-        role=role,
-        token_hash=_hash_token(raw),
-        invited_by=by.user,
-        expires_at=timezone.now() + INVITATION_LIFETIME,
-    )
+    with transaction.atomic():
+        limits.limit_check(limits.SEATS, workspace)
+        invitation = Invitation.objects.create(
+            workspace=workspace,
+            email=email,
+            role=role,
+            token_hash=_hash_token(raw),
+            invited_by=by.user,
+            expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
     gateway.send(
         "invitation",
         to=email,
@@ -322,6 +325,8 @@ def invitation_accept(*, raw_token: str, workspace: Workspace, user: User) -> Me
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.accepted_at is not None:  # a concurrent accept won
             raise InvitationInvalid("This invitation was already used.")
+        if not Membership.objects.filter(user=user, workspace=workspace).exists():
+            limits.limit_check(limits.MEMBERS, workspace)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         membership, _ = Membership.objects.get_or_create(

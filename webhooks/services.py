@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing import limits
 from tenants import secret_box
 from webhooks import sender, signing
 from webhooks.exceptions import EndpointInvalid, SecretsStillSigning
@@ -75,13 +76,15 @@ def endpoint_create(
     """A new, enabled endpoint; returns it and its signing secret, shown only this once."""
     url, description, types = _clean(url=url, description=description, event_types=event_types)
     secret = signing.secret_generate()
-    endpoint = Endpoint.objects.create(
-        url=url,
-        description=description,
-        event_types=types,
-        include_private_notes=include_private_notes,
-        secret_sealed=secret_box.seal(secret),
-    )
+    with transaction.atomic():
+        limits.limit_check(limits.WEBHOOK_ENDPOINTS)
+        endpoint = Endpoint.objects.create(
+            url=url,
+            description=description,
+            event_types=types,
+            include_private_notes=include_private_notes,
+            secret_sealed=secret_box.seal(secret),
+        )
     return endpoint, secret
 
 

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.WorkspaceMembershipMiddleware",
+    "billing.middleware.PlanLimitMiddleware",  # last: its process_exception sees the views' first
 ]
 
 TEMPLATES = [

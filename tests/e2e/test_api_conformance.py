@@ -99,6 +99,7 @@ DOCUMENTED_CODES = {
     "invalid_endpoint": {400},
     "not_a_member": {400},
     "too_many_secrets": {409},
+    "plan_limit": {402},
     "bad_request": {400},
     "server_error": {500},
 }
