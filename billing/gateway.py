@@ -75,9 +75,10 @@ def subscription_retrieve(subscription_id: str) -> dict[str, Any]:
     return _client().v1.subscriptions.retrieve(subscription_id).to_dict()
 
 
-def invoices_list(*, customer_id: str, limit: int = 10) -> list[Any]:
-    """The customer's latest invoices, newest first."""
-    return list(_client().v1.invoices.list(params={"customer": customer_id, "limit": limit}).data)
+def invoices_list(*, customer_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The customer's latest invoices, newest first, as plain data."""
+    found = _client().v1.invoices.list(params={"customer": customer_id, "limit": limit})
+    return [invoice.to_dict() for invoice in found.data]
 
 
 def subscription_quantity_set(*, subscription_id: str, quantity: int) -> Any:

@@ -104,11 +104,18 @@ def plan_in_force(workspace: Workspace, *, now: dt.datetime | None = None) -> pl
         return plans.FREE
     if account.status in _PLAN_HOLDS:
         return plans.plan_for_key(account.plan)
-    if account.status == BillingAccount.Status.PAST_DUE and account.past_due_since is not None:
-        grace_ends = account.past_due_since + dt.timedelta(days=settings.PARLEY_BILLING_GRACE_DAYS)
-        if (now or timezone.now()) < grace_ends:
-            return plans.plan_for_key(account.plan)
+    ends = grace_ends(account)
+    if account.status == BillingAccount.Status.PAST_DUE and ends and (now or timezone.now()) < ends:
+        return plans.plan_for_key(account.plan)
     return plans.FREE
+
+
+def grace_ends(account: BillingAccount) -> dt.datetime | None:
+    """When a past-due workspace falls to Free's limits (PARLEY_BILLING_GRACE_DAYS after the first
+    failed payment); None while nothing is owed."""
+    if account.past_due_since is None:
+        return None
+    return account.past_due_since + dt.timedelta(days=settings.PARLEY_BILLING_GRACE_DAYS)
 
 
 def limit_check(resource: Resource, workspace: Workspace | None = None) -> None:

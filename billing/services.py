@@ -26,6 +26,62 @@ RETURNING id
 """
 
 
+class BillingUnavailable(Exception):
+    """A plan or interval that cannot be bought here (unknown, Free, or its price not configured)."""
+
+
+def _customer_of(workspace: Any, email: str) -> BillingAccount:
+    """The workspace's account with its Stripe customer, created once: under the account's lock, and
+    with an idempotency key of the workspace, so two owners clicking at once share one customer."""
+    BillingAccount.objects.get_or_create(workspace=workspace)
+    with transaction.atomic():
+        account = BillingAccount.objects.select_for_update().get(workspace=workspace)
+        if not account.stripe_customer_id:
+            account.stripe_customer_id = gateway.customer_for_workspace(workspace=workspace, email=email)
+            account.save(update_fields=["stripe_customer_id", "updated_at"])
+    return account
+
+
+def checkout_start(*, workspace: Any, plan_key: str, interval: str, by: Any) -> str:
+    """A Stripe Checkout page to subscribe `workspace` to a paid plan; returns its URL. The plan
+    changes when Stripe's checkout.session.completed (or subscription) event has been handled."""
+    from billing.plans import PLANS
+    from tenants import app_settings
+    from tenants.models import Membership
+
+    plan = PLANS.get(plan_key)
+    if plan is None or not plan.is_paid or interval not in ("month", "year"):
+        raise BillingUnavailable("Choose Team or Business, monthly or yearly.")
+    price_id = plan.price_id(interval)
+    if not price_id:
+        raise BillingUnavailable(
+            f"{plan.name} is not for sale {'yearly' if interval == 'year' else 'monthly'} here."
+        )
+    account = _customer_of(workspace, by.email)
+    seats = Membership.objects.filter(workspace=workspace).count()
+    back = app_settings.workspace_url(workspace.slug, "/settings/billing/")
+    session = gateway.checkout_session_create(
+        customer_id=account.stripe_customer_id,
+        price_id=price_id,
+        quantity=max(1, seats),
+        workspace_id=workspace.pk,
+        success_url=back + "?checkout=done",
+        cancel_url=back + "?checkout=canceled",
+    )
+    return session.url
+
+
+def portal_start(*, workspace: Any, by: Any) -> str:
+    """A Stripe Billing Portal page (plan, payment method, invoices, cancel); returns its URL."""
+    from tenants import app_settings
+
+    account = _customer_of(workspace, by.email)
+    return gateway.portal_session_create(
+        customer_id=account.stripe_customer_id,
+        return_url=app_settings.workspace_url(workspace.slug, "/settings/billing/"),
+    ).url
+
+
 def stripe_event_receive(*, payload: bytes, sig_header: str) -> bool:
     """Verify a webhook request and store its event once; True when it was new (and its job deferred).
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from accounts import views as account_views
 from api import views as api_key_views
 from api.api import api
+from billing import owner_views as billing_views
 from config import csp
 from inbox import inbox_views, report_views
 from inbox import views as website_views
@@ -88,6 +89,10 @@ urlpatterns = [
         webhook_views.delivery_detail,
         name="webhook_delivery",
     ),
+    path("settings/billing/", billing_views.billing_page, name="billing"),
+    path("settings/billing/status/", billing_views.billing_status, name="billing_status"),
+    path("settings/billing/upgrade/", billing_views.billing_upgrade, name="billing_upgrade"),
+    path("settings/billing/portal/", billing_views.billing_portal, name="billing_portal"),
     path("settings/api-keys/", api_key_views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_key_views.api_key_revoke, name="api_key_revoke"),
     path("api/v1/", api.urls),

@@ -1,5 +1,6 @@
 from django.http import HttpRequest
 
+from billing import plans
 from tenants import app_settings
 
 
@@ -10,4 +11,5 @@ def workspace(request: HttpRequest) -> dict:
         "workspace": request.workspace if membership is not None else None,
         "membership": membership,
         "public_url": app_settings.public_url(),
+        "billing_on": plans.billing_enabled(),
     }

@@ -18,3 +18,15 @@ def managers_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def owners_only(view):
+    """Owners only (billing: who pays decides); admins and agents get a 403 page that says why."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.membership.role != request.membership.Role.OWNER:
+            return render(request, "workspace/forbidden.html", {"who": "owners"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped

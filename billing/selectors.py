@@ -1,0 +1,89 @@
+"""Reads for the owner's billing page: the plan in force, what the workspace uses of it, invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from billing import gateway, limits, plans
+from billing.models import BillingAccount
+from tenants.context import workspace_schema
+from tenants.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Meter:
+    label: str
+    used: int
+    limit: int | None  # None: unlimited
+
+    @property
+    def percent(self) -> int:
+        return 0 if not self.limit else min(100, round(100 * self.used / self.limit))
+
+    @property
+    def level(self) -> str:
+        """ok, warn (80 % and more) or full (at or over the limit)."""
+        if self.limit is None:
+            return "ok"
+        return "full" if self.used >= self.limit else "warn" if self.percent >= 80 else "ok"
+
+
+def month_start(now: dt.datetime | None = None) -> dt.datetime:
+    now = timezone.localtime(now or timezone.now(), dt.UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def conversations_this_month(workspace: Workspace) -> int:
+    """Conversations started since the first of this month (UTC)."""
+    from inbox.models import Conversation
+
+    with workspace_schema(workspace.schema_name):
+        return Conversation.objects.filter(created_at__gte=month_start()).count()
+
+
+def meters(workspace: Workspace, plan: plans.Plan) -> list[Meter]:
+    """What the workspace uses of each limit of `plan`, conversations this month first."""
+    found = [
+        Meter("Conversations this month", conversations_this_month(workspace), plan.conversations_per_month)
+    ]
+    with workspace_schema(workspace.schema_name):
+        for resource in limits.RESOURCES:
+            label = resource.plural[0].upper() + resource.plural[1:]
+            found.append(Meter(label, resource.count(workspace), getattr(plan, resource.key)))
+    return found
+
+
+def account_of(workspace: Workspace) -> BillingAccount:
+    """The workspace's billing account as stored (an unsaved Free one if it has none yet)."""
+    return BillingAccount.objects.filter(workspace=workspace).first() or BillingAccount(workspace=workspace)
+
+
+def invoices(account: BillingAccount) -> list[dict] | None:
+    """The last invoices Stripe holds for the account, as plain rows; None if Stripe did not answer."""
+    if not account.stripe_customer_id:
+        return []
+    try:
+        found = gateway.invoices_list(customer_id=account.stripe_customer_id, limit=10)
+    except Exception:
+        logger.warning(
+            "invoices of %s could not be read from Stripe", account.stripe_customer_id, exc_info=True
+        )
+        return None
+    return [
+        {
+            "number": invoice.get("number") or invoice["id"],
+            "created": dt.datetime.fromtimestamp(invoice["created"], dt.UTC),
+            "total": invoice.get("total", 0) / 100,
+            "currency": (invoice.get("currency") or "").upper(),
+            "status": invoice.get("status") or "",
+            "pdf": invoice.get("invoice_pdf") or "",
+            "page": invoice.get("hosted_invoice_url") or "",
+        }
+        for invoice in found
+    ]
