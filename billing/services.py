@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -80,6 +81,43 @@ def portal_start(*, workspace: Any, by: Any) -> str:
         customer_id=account.stripe_customer_id,
         return_url=app_settings.workspace_url(workspace.slug, "/settings/billing/"),
     ).url
+
+
+def seats_changed(workspace: Any) -> None:
+    """A member joined or left: once this transaction commits, queue the subscription's quantity
+    update (never inside the request: Stripe may be slow or away). Nothing while billing is off."""
+    from billing.plans import billing_enabled
+
+    if not billing_enabled():
+        return
+
+    def defer() -> None:
+        from procrastinate import exceptions as procrastinate_errors
+
+        from billing.tasks import seats_sync
+
+        # One waiting already: it counts the members when it runs. (A savepoint: the refused insert
+        # must not spoil a transaction this runs in.)
+        with contextlib.suppress(procrastinate_errors.AlreadyEnqueued), transaction.atomic():
+            seats_sync.configure(queueing_lock=f"seats-{workspace.pk}").defer(workspace_id=workspace.pk)
+
+    transaction.on_commit(defer)
+
+
+def seats_sync(*, workspace_id: int) -> str:
+    """Set the subscription's quantity to the number of members (Stripe prorates as it defaults to)."""
+    from tenants.models import Membership
+
+    account = BillingAccount.objects.filter(workspace_id=workspace_id).first()
+    if account is None or not account.stripe_subscription_id or account.status in _ENDED:
+        return "no subscription"
+    seats = max(1, Membership.objects.filter(workspace_id=workspace_id).count())
+    subscription = gateway.subscription_retrieve(account.stripe_subscription_id)
+    items = subscription["items"]["data"]
+    if items and items[0].get("quantity") == seats:
+        return f"already {seats}"
+    gateway.subscription_quantity_set(subscription_id=account.stripe_subscription_id, quantity=seats)
+    return f"set to {seats}"
 
 
 def stripe_event_receive(*, payload: bytes, sig_header: str) -> bool:

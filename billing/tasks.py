@@ -17,3 +17,16 @@ from billing import services
 def stripe_event_process(stripe_id: str) -> str:
     """Act on one stored Stripe event."""
     return services.stripe_event_process(stripe_id=stripe_id)
+
+
+# One waiting per workspace (queueing_lock): joins and leaves in a burst end in one update to Stripe,
+# made with the count as it is when the job runs.
+@app.task(
+    queue="default",
+    name="billing.tasks.seats_sync",
+    pass_context=False,
+    retry=RetryStrategy(max_attempts=12, exponential_wait=2),
+)
+def seats_sync(workspace_id: int) -> str:
+    """Bring the subscription's quantity to the workspace's number of members."""
+    return services.seats_sync(workspace_id=workspace_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing import limits
+from billing import services as billing_services
 from mail import gateway
 from tenants import app_settings
 from tenants.exceptions import (
@@ -244,6 +245,7 @@ def membership_remove(*, membership: Membership, by: User) -> None:
             raise LastOwner("A workspace needs an owner: make someone else owner first.")
         user_id = membership.user_id
         membership.delete()
+        billing_services.seats_changed(workspace)
         with workspace_schema(workspace.schema_name):
             inbox_services.conversations_unassign_member(user_id=user_id, by=by)
         api_services.api_keys_revoke_of(
@@ -329,9 +331,11 @@ def invitation_accept(*, raw_token: str, workspace: Workspace, user: User) -> Me
             limits.limit_check(limits.MEMBERS, workspace)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
-        membership, _ = Membership.objects.get_or_create(
+        membership, joined = Membership.objects.get_or_create(
             user=user, workspace=workspace, defaults={"role": invitation.role}
         )
+        if joined:
+            billing_services.seats_changed(workspace)
         return membership
 
 
