@@ -37,8 +37,13 @@ class BillingAccount(models.Model):
     interval = models.CharField(max_length=5, choices=Interval.choices, blank=True, default="")
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
-    past_due_since = models.DateTimeField(null=True, blank=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)  # Stripe's time of the failed payment
+    paid_at = models.DateTimeField(null=True, blank=True)  # Stripe's time of the last paid invoice
     stripe_state_at = models.DateTimeField(null=True, blank=True)
+    # The month's conversations against the plan, as the periodic check last found them: owners are
+    # emailed once at 80 % and once at 100 % in a month ("2026-12"), and the banner reads it from here.
+    usage_month = models.CharField(max_length=7, blank=True, default="")
+    usage_level = models.PositiveSmallIntegerField(default=0)  # 0, 80 or 100
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -87,3 +87,37 @@ def invoices(account: BillingAccount) -> list[dict] | None:
         }
         for invoice in found
     ]
+
+
+def owner_notice(workspace: Workspace) -> dict | None:
+    """The banner an owner sees on every page, if any: a failed payment first, then the month's
+    conversations at 80 % or more of the plan (as the periodic check last found them)."""
+    account = BillingAccount.objects.filter(workspace=workspace).first()
+    if account is None:
+        return None
+    plan = limits.plan_in_force(workspace)
+    owing = account.past_due_since is not None and account.status not in (
+        BillingAccount.Status.CANCELED,
+        BillingAccount.Status.INCOMPLETE_EXPIRED,
+    )
+    if owing:
+        ends = limits.grace_ends(account)
+        subscribed = plans.plan_for_key(account.plan)
+        if ends and timezone.now() < ends:
+            text = (
+                f"The last payment failed: update the payment method by {ends:%-d %B} "
+                f"to keep {subscribed.name}."
+            )
+        else:
+            text = "The last payment failed, so Free's limits apply until it is paid. Nothing was deleted."
+        return {"level": "warn", "text": text}
+    this_month = account.usage_month == month_start().strftime("%Y-%m")
+    if plan and plan.conversations_per_month and this_month and account.usage_level:
+        used, limit = conversations_this_month(workspace), plan.conversations_per_month
+        text = (
+            f"{used} of {limit} conversations this month on {plan.name}. "
+            + ("Visitors still get through; " if used >= limit else "")
+            + "a larger plan has room for more."
+        )
+        return {"level": "error" if used >= limit else "warn", "text": text}
+    return None

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing import gateway
 from billing.models import BillingAccount, StripeEvent
-from billing.plans import FREE, plan_for_price
+from billing.plans import FREE, plan_for_key, plan_for_price
 
 # Statuses in which the subscription no longer pays for anything.
 _ENDED = {BillingAccount.Status.CANCELED, BillingAccount.Status.INCOMPLETE_EXPIRED}
@@ -205,20 +205,108 @@ def _subscription_sync(account: BillingAccount, obj: dict[str, Any], at: dt.date
     account.interval = "" if match is None else match[1]
     account.current_period_end = dt.datetime.fromtimestamp(period_end, tz=dt.UTC) if period_end else None
     account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+    owing_before = account.past_due_since is not None
     if status in _OWING:
         account.past_due_since = account.past_due_since or at
-    else:
+    elif status in _ENDED:
         account.past_due_since = None
+    # Active or trialing: a failed payment Stripe has not yet turned into past_due still counts; only
+    # a paid invoice (_invoice_paid) ends it.
     account.stripe_state_at = fetched_at
     account.save()
+    if account.past_due_since is not None and not owing_before:
+        _owners_tell_payment_failed(account)
+
+
+def _invoice_paid(account: BillingAccount, obj: dict[str, Any], at: dt.datetime) -> None:
+    """A paid invoice ends a grace period that began before it (events may come in any order)."""
+    _subscription_sync(account, obj, at)
+    account.paid_at = max(account.paid_at or at, at)
+    if account.past_due_since is not None and account.past_due_since <= at and account.status not in _OWING:
+        account.past_due_since = None
+    account.save(update_fields=["paid_at", "past_due_since", "updated_at"])
 
 
 def _payment_failed(account: BillingAccount, obj: dict[str, Any], at: dt.datetime) -> None:
-    """A failed payment starts the grace period, even before Stripe marks the subscription past due."""
+    """A failed payment starts the grace period, even before Stripe marks the subscription past due;
+    not when a later payment has already gone through."""
     _subscription_sync(account, obj, at)
-    if account.past_due_since is None and account.status not in _ENDED:
+    paid_since = account.paid_at is not None and account.paid_at >= at
+    if account.past_due_since is None and account.status not in _ENDED and not paid_since:
         account.past_due_since = at
         account.save(update_fields=["past_due_since", "updated_at"])
+        _owners_tell_payment_failed(account)
+
+
+def _owners_tell_payment_failed(account: BillingAccount) -> None:
+    """Once a grace period starts: the owners learn it by email (after commit: a rolled-back handler
+    tells nobody)."""
+    from billing.limits import grace_ends
+
+    workspace, ends = account.workspace, grace_ends(account)
+    plan = plan_for_key(account.plan)
+
+    def send() -> None:
+        _owners_email(
+            workspace,
+            "billing_payment_failed",
+            {"plan_name": plan.name, "grace_ends": ends, "billing_page": _billing_page(workspace)},
+        )
+
+    transaction.on_commit(send)
+
+
+def _owners_email(workspace: Any, name: str, context: dict[str, Any]) -> None:
+    from mail import gateway as mail_gateway
+    from tenants.models import Membership
+
+    owners = Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER).select_related("user")
+    for owner in owners:
+        mail_gateway.send(name, to=owner.user.email, context={"workspace_name": workspace.name, **context})
+
+
+def _billing_page(workspace: Any) -> str:
+    from tenants import app_settings
+
+    return app_settings.workspace_url(workspace.slug, "/settings/billing/")
+
+
+def usage_check(*, workspace: Any, now: dt.datetime | None = None) -> int:
+    """Compare this month's conversations with the plan: at 80 % and at 100 % the owners are emailed,
+    once each a month, and the level is kept for the banner. Returns the level (0, 80 or 100)."""
+    from billing import limits, selectors
+
+    plan = limits.plan_in_force(workspace)
+    month = selectors.month_start(now).strftime("%Y-%m")
+    limit = plan.conversations_per_month if plan else None
+    used = selectors.conversations_this_month(workspace) if limit else 0
+    level = 0 if not limit else 100 if used >= limit else 80 if used >= 0.8 * limit else 0
+    with transaction.atomic():
+        account, _ = BillingAccount.objects.select_for_update().get_or_create(workspace=workspace)
+        told = account.usage_level if account.usage_month == month else 0
+        account.usage_month, account.usage_level = month, level
+        account.save(update_fields=["usage_month", "usage_level", "updated_at"])
+        if level > told:
+            context = {"used": used, "limit": limit, "plan_name": plan.name, "level": level}
+            context["billing_page"] = _billing_page(workspace)
+            transaction.on_commit(lambda: _owners_email(workspace, "billing_usage", context))
+    return level
+
+
+def usage_check_all() -> int:
+    """usage_check for every workspace in use (billing on); returns how many were checked."""
+    from billing.plans import billing_enabled
+    from tenants.models import Workspace
+
+    if not billing_enabled():
+        return 0
+    checked = 0
+    for workspace in (
+        Workspace.objects.exclude(schema_name="public").filter(claimed_at__isnull=False).iterator()
+    ):
+        usage_check(workspace=workspace)
+        checked += 1
+    return checked
 
 
 HANDLERS: dict[str, Callable[[BillingAccount, dict[str, Any], dt.datetime], None]] = {
@@ -227,6 +315,6 @@ HANDLERS: dict[str, Callable[[BillingAccount, dict[str, Any], dt.datetime], None
     "customer.subscription.updated": _subscription_sync,
     "customer.subscription.deleted": _subscription_sync,
     "customer.subscription.trial_will_end": _subscription_sync,
-    "invoice.paid": _subscription_sync,
+    "invoice.paid": _invoice_paid,
     "invoice.payment_failed": _payment_failed,
 }

@@ -30,3 +30,10 @@ def stripe_event_process(stripe_id: str) -> str:
 def seats_sync(workspace_id: int) -> str:
     """Bring the subscription's quantity to the workspace's number of members."""
     return services.seats_sync(workspace_id=workspace_id)
+
+
+@app.periodic(cron="*/15 * * * *")
+@app.task(queue="default", queueing_lock="billing_usage_check", pass_context=False)
+def usage_check_all(timestamp: int | None = None) -> int:
+    """This month's conversations against every workspace's plan: 80 % and 100 % emails, the banner."""
+    return services.usage_check_all()

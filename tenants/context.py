@@ -34,12 +34,19 @@ _loop_work: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
 
 @contextmanager
 def workspace_schema(schema_name: str) -> Iterator[None]:
-    """Run the enclosed database work in `schema_name`; the public schema is restored afterwards."""
+    """Run the enclosed database work in `schema_name`; the connection's schema before it (public,
+    outside a request; the request's workspace, inside one) is restored afterwards."""
+    previous_schema, previous_tenant = connection.schema_name, getattr(connection, "tenant", None)
     connection.set_schema(schema_name)
     try:
         yield
     finally:
-        connection.set_schema_to_public()
+        if previous_schema == get_public_schema_name():
+            connection.set_schema_to_public()
+        elif getattr(previous_tenant, "schema_name", None) == previous_schema:
+            connection.set_tenant(previous_tenant)  # a request's workspace, as its middleware set it
+        else:
+            connection.set_schema(previous_schema)
 
 
 def run_in_workspace(schema_name: str, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -12,4 +12,14 @@ def workspace(request: HttpRequest) -> dict:
         "membership": membership,
         "public_url": app_settings.public_url(),
         "billing_on": plans.billing_enabled(),
+        "billing_notice": _billing_notice(request, membership),
     }
+
+
+def _billing_notice(request: HttpRequest, membership) -> dict | None:
+    """For owners, while billing is on: a failed payment or the month's conversations running out."""
+    if membership is None or membership.role != membership.Role.OWNER or not plans.billing_enabled():
+        return None
+    from billing.selectors import owner_notice
+
+    return owner_notice(request.workspace)

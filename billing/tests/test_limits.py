@@ -92,8 +92,8 @@ def test_team_allows_more_and_an_unknown_plan_key_never_lifts_limits(billing_on,
     assert limits.plan_in_force(workspace_a) == plans.FREE
 
 
-def test_two_creations_at_once_cannot_both_take_the_last_website(billing_on, transactional_db, workspaces):
-    workspace = workspaces.alpha
+def test_two_creations_at_once_cannot_both_take_the_last_website(billing_on, tx_workspaces):
+    workspace = tx_workspaces.alpha
     _account(workspace)
     outcomes, ready = [], threading.Barrier(2)
 

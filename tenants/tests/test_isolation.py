@@ -97,6 +97,12 @@ def sample_kwargs(workspace_a) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _billing_on(settings):
+    # Billing's pages exist only while billing is on: on, so that every route here is a real page.
+    settings.STRIPE_SECRET_KEY = "sk_test_isolation"
+
+
 def _path(name: str, sample_kwargs: dict) -> str:
     return reverse(name, urlconf="config.urls", kwargs={k: sample_kwargs[k] for k in ROUTES[name]})
 

@@ -58,6 +58,20 @@ EMAILS = {
         "disabled_reason": "Every delivery failed since 2026-11-28 09:15 UTC (last: HTTP 502).",
         "endpoint_page": "http://alpha.localhost:8000/settings/webhooks/3/",
     },
+    "billing_payment_failed": {
+        "workspace_name": "Harbor Coffee",
+        "plan_name": "Team",
+        "grace_ends": datetime(2026, 12, 10, 9, 15, tzinfo=UTC),
+        "billing_page": "http://alpha.localhost:8000/settings/billing/",
+    },
+    "billing_usage": {
+        "workspace_name": "Harbor Coffee",
+        "plan_name": "Free",
+        "used": 83,
+        "limit": 100,
+        "level": 80,
+        "billing_page": "http://alpha.localhost:8000/settings/billing/",
+    },
 }
 
 
