@@ -25,6 +25,9 @@ from accounts.models import User
 from tenants import app_settings
 from tenants.models import Domain, Membership, Workspace
 
+# localstripe and our Checkout stand-in, for billing's tests and the browser's.
+pytest_plugins = ["billing.tests.stripe_fixtures"]
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):

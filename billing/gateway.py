@@ -6,6 +6,7 @@ keys) point the real SDK at another server by changing settings, nothing else.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import stripe
@@ -91,7 +92,22 @@ def subscription_quantity_set(*, subscription_id: str, quantity: int) -> Any:
 
 
 def webhook_event_construct(payload: bytes | str, sig_header: str) -> stripe.Event:
-    """The event in a webhook request; raises SignatureVerificationError (bad or stale) or ValueError."""
+    """The event in a webhook request; raises SignatureVerificationError (bad or stale) or ValueError
+    (not an event: the SDK itself fails on JSON that is not an object with an id, a type and data)."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("The body is not JSON.") from exc
+    data = body.get("data") if isinstance(body, dict) else None
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("id"), str)
+        and body["id"]
+        and isinstance(body.get("type"), str)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    ):
+        raise ValueError("The body is not a Stripe event.")
     return stripe.Webhook.construct_event(
         payload, sig_header, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
     )

@@ -140,7 +140,17 @@ def stripe_event_receive(*, payload: bytes, sig_header: str) -> bool:
 
 
 def stripe_event_process(*, stripe_id: str) -> str:
-    """Act on a stored event once: its handler by type brings the workspace's state up to Stripe's."""
+    """Act on a stored event once: its handler by type brings the workspace's state up to Stripe's.
+    A handler that fails (Stripe away, say) leaves its error on the event and raises, for the job
+    to run again; the next success clears it."""
+    try:
+        return _stripe_event_process(stripe_id)
+    except Exception as exc:
+        StripeEvent.objects.filter(stripe_id=stripe_id).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+
+
+def _stripe_event_process(stripe_id: str) -> str:
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update().get(stripe_id=stripe_id)
         if event.processed_at is not None:
@@ -157,8 +167,8 @@ def stripe_event_process(*, stripe_id: str) -> str:
             else:
                 handler(account, obj, _event_time(event))
                 outcome = "processed"
-        event.processed_at = timezone.now()
-        event.save(update_fields=["processed_at", "customer_unknown"])
+        event.processed_at, event.error = timezone.now(), ""
+        event.save(update_fields=["processed_at", "customer_unknown", "error"])
     return outcome
 
 

@@ -201,3 +201,40 @@ def test_an_invitation_sent_under_a_larger_plan_cannot_be_accepted_past_the_smal
         )
     assert Membership.objects.filter(workspace=workspace_a).count() == 2
     assert Invitation.objects.get(email="b@example.com").accepted_at is None  # still usable after an upgrade
+
+
+def test_the_website_and_webhook_pages_refuse_past_the_limit_with_a_way_to_the_plans(
+    billing_on, workspace_a, owner_a, client_a
+):
+    from accounts.models import User
+
+    _account(workspace_a)
+    _website(workspace_a)
+    with workspace_schema(workspace_a.schema_name):
+        webhook_services.endpoint_create(url="https://hooks.example.com/1", event_types=["message.created"])
+    refused = client_a.post(
+        "/settings/websites/new/",
+        {
+            "name": "Second",
+            "allowed_origins_text": "https://b.example",
+            "accent_color": "#4f46e5",
+            "launcher_position": "right",
+            "ask_email_after_seconds": "60",
+            "greeting": "Hi! How can we help?",
+        },
+    )
+    assert refused.status_code == 402 and "Free plan allows 1 website" in refused.content.decode()
+    assert 'href="/settings/billing/">See the plans</a>' in refused.content.decode()
+    refused = client_a.post(
+        "/settings/webhooks/new/", {"url": "https://hooks.example.com/2", "event_types": ["message.created"]}
+    )
+    assert refused.status_code == 402 and "1 webhook endpoint," in refused.content.decode()
+    admin = User.objects.create_user("admin-limits@example.com", "x")
+    Membership.objects.create(user=admin, workspace=workspace_a, role=Membership.Role.ADMIN)
+    as_admin = host_client(app_settings.workspace_hostname(workspace_a.slug), admin)
+    page = as_admin.post(
+        "/settings/webhooks/new/", {"url": "https://hooks.example.com/3", "event_types": ["message.created"]}
+    )
+    assert page.status_code == 402 and "See the plans" not in page.content.decode()  # only owners decide
+    with workspace_schema(workspace_a.schema_name):
+        assert Website.objects.count() == 1 and Endpoint.objects.count() == 1

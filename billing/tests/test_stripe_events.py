@@ -1,6 +1,7 @@
 """Stripe events, signed and posted, processed against localstripe: the stored state ends as Stripe's."""
 
 import contextlib
+import time
 
 import pytest
 import stripe
@@ -105,3 +106,21 @@ def test_subscription_quantity_follows_what_we_set(stripe_on, workspace_a):
     _, subscription = _subscribed_customer(stripe_on, workspace_a, "price_team_monthly")
     gateway.subscription_quantity_set(subscription_id=subscription["id"], quantity=5)
     assert gateway.subscription_retrieve(subscription["id"])["items"]["data"][0]["quantity"] == 5
+
+
+def test_a_handler_that_fails_leaves_its_error_and_the_next_run_clears_it(
+    stripe_on, client, workspace_a, settings
+):
+    account, subscription = _subscribed_customer(stripe_on, workspace_a, "price_team_monthly")
+    obj = {"id": subscription["id"], "object": "subscription", "customer": account.stripe_customer_id}
+    _deliver(client, stripe_on, "evt_err", "customer.subscription.updated", obj, int(time.time()))
+    real = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:1"  # Stripe away
+    with pytest.raises(stripe.APIConnectionError):
+        stripe_event_process(stripe_id="evt_err")
+    event = StripeEvent.objects.get(stripe_id="evt_err")
+    assert event.processed_at is None and event.error.startswith("APIConnectionError")
+    settings.STRIPE_API_BASE = real
+    assert stripe_event_process(stripe_id="evt_err") == "processed"
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.error == ""

@@ -1,5 +1,8 @@
+import json
 import time
 
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 from django.db import connection
 
@@ -120,3 +123,31 @@ def test_an_unknown_customer_is_stored_and_flagged(billing_on, client):
     assert event.processed_at is not None
     # Processing again is a no-op.
     assert stripe_event_process(stripe_id="evt_stranger") == "already processed"
+
+
+@hypothesis.settings(
+    max_examples=150, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+            ),
+            max_leaves=12,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
+def test_any_body_correctly_signed_is_a_400_or_stored_never_a_500(billing_on, client, body):
+    # Signed with our secret: the signature holds, so whatever the body is reaches the parser.
+    before = StripeEvent.objects.count()
+    response = _post(client, body, stripe_signature(body, SECRET))
+    assert response.status_code in (200, 400)
+    stored = StripeEvent.objects.count() - before
+    if response.status_code == 400:
+        assert stored == 0
+    else:
+        event = json.loads(body)
+        assert isinstance(event, dict) and stored <= 1

@@ -1,4 +1,5 @@
-"""A real localstripe process, and the settings that point the gateway at it."""
+"""Fixtures (registered by the root conftest): a real localstripe process, our Checkout stand-in in
+front of it, and the settings that point the gateway at them."""
 
 import socket
 import subprocess
