@@ -32,9 +32,7 @@ def _status_context(request: HttpRequest) -> dict:
     }
 
 
-@_billing_on
-@owners_only
-def billing_page(request: HttpRequest) -> HttpResponse:
+def _page_context(request: HttpRequest) -> dict:
     context = _status_context(request)
     context.update(
         meters=selectors.meters(request.workspace, context["plan"]),
@@ -42,16 +40,22 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         paid_plans=[plan for plan in plans.PLANS.values() if plan.is_paid],
         free=plans.FREE,
     )
+    return context
+
+
+@_billing_on
+@owners_only
+def billing_page(request: HttpRequest) -> HttpResponse:
     if request.GET.get("checkout") == "canceled":
         messages.info(request, "Checkout was canceled: nothing was charged.")
-    return render(request, "billing/billing.html", context)
+    return render(request, "billing/billing.html", _page_context(request))
 
 
 @_billing_on
 @owners_only
 def billing_status(request: HttpRequest) -> HttpResponse:
-    """The plan and status card alone, polled while a checkout's event is on its way."""
-    return render(request, "billing/partials/plan_status.html", _status_context(request))
+    """The page's body (plan, usage, plans, invoices), polled while a checkout's event is on its way."""
+    return render(request, "billing/partials/body.html", _page_context(request))
 
 
 @require_POST

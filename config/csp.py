@@ -31,6 +31,14 @@ REPORT_RATE_LIMIT = 120
 logger = logging.getLogger("parley.csp")
 
 
+def _stripe_pages() -> str:
+    """Billing's Upgrade and Manage billing answer their POST with a redirect to Stripe's Checkout
+    or Billing Portal, which form-action must allow (Chromium aborts the navigation otherwise)."""
+    from billing.plans import billing_enabled
+
+    return "".join(f" {origin}" for origin in settings.STRIPE_REDIRECT_ORIGINS) if billing_enabled() else ""
+
+
 def policy(request: HttpRequest, nonce: str) -> str:
     """The policy for a response to `request`."""
     scheme = settings.PARLEY_URL_SCHEME
@@ -52,7 +60,7 @@ def policy(request: HttpRequest, nonce: str) -> str:
         # Sign-up and "Open" on the public host, and switching workspace, answer a POST with a
         # redirect to another host (a workspace's handoff link); Chromium checks form-action against
         # redirects too.
-        f"form-action 'self' {scheme}://{base} {scheme}://*.{base}",
+        f"form-action 'self' {scheme}://{base} {scheme}://*.{base}{_stripe_pages()}",
         f"report-uri {REPORT_PATH}",
     ]
     if request.is_secure():

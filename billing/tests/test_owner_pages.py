@@ -110,6 +110,7 @@ def test_back_from_checkout_the_status_polls_until_the_subscription_is_stored(
     )
     done = client_a.get("/settings/billing/status/?checkout=done").content.decode()
     assert "hx-trigger" not in done and "<h2>Team</h2>" in done and "Active" in done
+    assert 'aria-label="Websites: 0 of 5"' in done  # the bars follow the new plan too
 
 
 def test_past_due_says_until_when_the_plan_holds(stripe_on, settings, workspace_a, client_a):

@@ -281,6 +281,10 @@ STRIPE_PRICE_BUSINESS_MONTHLY = env("STRIPE_PRICE_BUSINESS_MONTHLY", default="")
 STRIPE_PRICE_BUSINESS_YEARLY = env("STRIPE_PRICE_BUSINESS_YEARLY", default="")
 # Days a past-due workspace keeps its paid limits before Free limits apply.
 PARLEY_BILLING_GRACE_DAYS = env.int("PARLEY_BILLING_GRACE_DAYS", default=7)
+# Where Upgrade and Manage billing send the browser (the pages' form-action allows them).
+STRIPE_REDIRECT_ORIGINS = env.list(
+    "STRIPE_REDIRECT_ORIGINS", default=["https://checkout.stripe.com", "https://billing.stripe.com"]
+)
 
 # --- Sessions stay on the host that set them: a workspace is entered by a one-time handoff link.
 SESSION_COOKIE_NAME = "parley_session"

@@ -88,6 +88,12 @@ def test_sockets_and_form_redirects_to_workspace_hosts_are_allowed(client_a, set
     assert directives["form-action"] == ["'self'", f"http://localhost{port}", f"http://*.localhost{port}"]
 
 
+def test_with_billing_on_forms_may_redirect_to_stripes_checkout_and_portal(client_a, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_csp"
+    directives = _directives(client_a.get("/inbox/")["Content-Security-Policy"])
+    assert directives["form-action"][-2:] == ["https://checkout.stripe.com", "https://billing.stripe.com"]
+
+
 def test_over_https_reports_also_go_to_the_reporting_api(client_a):
     host = app_settings.workspace_hostname("alpha")
     response = client_a.get("/inbox/", secure=True)
