@@ -2,12 +2,10 @@
 front of it, and the settings that point the gateway at them."""
 
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
+from billing.tests.localstripe import localstripe_start
 from billing.tests.stripe_sessions_server import StripeSessionsServer
 
 
@@ -20,31 +18,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def localstripe_url():
     port = _free_port()
-    process = subprocess.Popen(
-        # Its entry point run by this interpreter: no path to a script, which other tests' working
-        # directories (or a venv made elsewhere) would break.
-        [
-            sys.executable,
-            "-c",
-            "import sys; from localstripe.server import start; sys.exit(start())",
-            "--port",
-            str(port),
-            "--from-scratch",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = localstripe_start(port)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("localstripe did not start") from None
-            time.sleep(0.1)
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -1,6 +1,5 @@
 """Stripe events, signed and posted, processed against localstripe: the stored state ends as Stripe's."""
 
-import contextlib
 import time
 
 import pytest
@@ -9,6 +8,7 @@ import stripe
 from billing import gateway
 from billing.models import BillingAccount, StripeEvent
 from billing.services import stripe_event_process
+from billing.tests.localstripe import localstripe_subscribe
 from billing.tests.stripe_signing import stripe_event_payload, stripe_signature
 
 pytestmark = pytest.mark.django_db
@@ -22,30 +22,8 @@ def _stripe(settings) -> stripe.StripeClient:
 
 
 def _subscribed_customer(settings, workspace, plan_id: str) -> tuple[BillingAccount, dict]:
-    client = _stripe(settings)
-    # Made once per localstripe: a later test finds it there already.
-    with contextlib.suppress(stripe.StripeError):
-        client.v1.plans.create(
-            params={
-                "id": plan_id,
-                "product": {"name": plan_id},
-                "amount": 1000,
-                "currency": "usd",
-                "interval": "month",
-            }
-        )
     customer_id = gateway.customer_for_workspace(workspace=workspace)
-    card = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-        }
-    )
-    client.v1.payment_methods.attach(card.id, params={"customer": customer_id})
-    client.v1.customers.update(customer_id, params={"invoice_settings": {"default_payment_method": card.id}})
-    subscription = client.v1.subscriptions.create(
-        params={"customer": customer_id, "items": [{"plan": plan_id, "quantity": 2}]}
-    ).to_dict()
+    subscription = localstripe_subscribe(_stripe(settings), customer_id, plan_id, quantity=2)
     account = BillingAccount.objects.create(workspace=workspace, stripe_customer_id=customer_id)
     return account, subscription
 
