@@ -4,7 +4,6 @@ the new plan when Stripe's signed event has been handled, with no reload."""
 
 from __future__ import annotations
 
-import contextlib
 import urllib.request
 
 import pytest
@@ -12,6 +11,7 @@ import stripe
 from playwright.sync_api import expect
 
 from billing.models import BillingAccount
+from billing.tests.localstripe import localstripe_subscribe
 from billing.tests.stripe_signing import stripe_event_payload, stripe_signature
 from tests.e2e.conftest import logged_in_page, running_server, screenshot
 from webhooks.tests.workers import start_worker, stop
@@ -28,32 +28,6 @@ BILLING = {
     # Our Checkout stand-in's pages (billing/tests/stripe_sessions_server.py), not Stripe's.
     "STRIPE_REDIRECT_ORIGINS": "https://checkout.stripe.test,https://billing.stripe.test",
 }
-
-
-def _subscribe(api_url: str, customer_id: str) -> dict:
-    """What Stripe does when Checkout is paid: a subscription for the customer."""
-    client = stripe.StripeClient(BILLING["STRIPE_SECRET_KEY"], base_addresses={"api": api_url})
-    with contextlib.suppress(stripe.StripeError):  # made once per localstripe
-        client.v1.plans.create(
-            params={
-                "id": "price_team_monthly",
-                "product": {"name": "Team"},
-                "amount": 2900,
-                "currency": "usd",
-                "interval": "month",
-            }
-        )
-    card = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-        }
-    )
-    client.v1.payment_methods.attach(card.id, params={"customer": customer_id})
-    client.v1.customers.update(customer_id, params={"invoice_settings": {"default_payment_method": card.id}})
-    return client.v1.subscriptions.create(
-        params={"customer": customer_id, "items": [{"plan": "price_team_monthly", "quantity": 1}]}
-    ).to_dict()
 
 
 def test_an_owner_upgrades_and_sees_the_plan_once_stripes_event_is_handled(
@@ -84,7 +58,8 @@ def test_an_owner_upgrades_and_sees_the_plan_once_stripes_event_is_handled(
             page.goto(session["success_url"])
             expect(page.locator("#billing-plan")).to_contain_text("usually within seconds")
             customer = BillingAccount.objects.get(workspace=tx_workspaces.alpha).stripe_customer_id
-            subscription = _subscribe(stripe_api.url, customer)
+            client = stripe.StripeClient(BILLING["STRIPE_SECRET_KEY"], base_addresses={"api": stripe_api.url})
+            subscription = localstripe_subscribe(client, customer, "price_team_monthly")
             obj = {
                 "id": stripe_api.sessions[-1]["session"]["id"],
                 "object": "checkout.session",
