@@ -95,11 +95,15 @@ API_KEYS = Resource("api_keys", "live API key", "live API keys", _api_keys)
 RESOURCES = (SEATS, WEBSITES, WEBHOOK_ENDPOINTS, API_KEYS)
 
 
-def plan_in_force(workspace: Workspace, *, now: dt.datetime | None = None) -> plans.Plan | None:
-    """The plan whose limits apply now; None while billing is off (no limits)."""
+def plan_in_force(
+    workspace: Workspace, *, account: BillingAccount | None = None, now: dt.datetime | None = None
+) -> plans.Plan | None:
+    """The plan whose limits apply now; None while billing is off (no limits). `account`: the
+    workspace's, if the caller has read it already."""
     if not plans.billing_enabled():
         return None
-    account = BillingAccount.objects.filter(workspace=workspace).first()
+    if account is None or account.pk is None:
+        account = BillingAccount.objects.filter(workspace=workspace).first()
     if account is None:
         return plans.FREE
     if account.status in _PLAN_HOLDS:

@@ -24,7 +24,7 @@ def _status_context(request: HttpRequest) -> dict:
     account = selectors.account_of(request.workspace)
     return {
         "account": account,
-        "plan": limits.plan_in_force(request.workspace) or plans.FREE,
+        "plan": limits.plan_in_force(request.workspace, account=account) or plans.FREE,
         "subscribed": plans.plan_for_key(account.plan),
         "grace_ends": limits.grace_ends(account),
         # Back from Checkout: the plan changes once Stripe's event is handled; the status polls till then.

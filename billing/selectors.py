@@ -95,7 +95,7 @@ def owner_notice(workspace: Workspace) -> dict | None:
     account = BillingAccount.objects.filter(workspace=workspace).first()
     if account is None:
         return None
-    plan = limits.plan_in_force(workspace)
+    plan = limits.plan_in_force(workspace, account=account)
     owing = account.past_due_since is not None and account.status not in (
         BillingAccount.Status.CANCELED,
         BillingAccount.Status.INCOMPLETE_EXPIRED,
