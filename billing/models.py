@@ -29,6 +29,9 @@ class BillingAccount(models.Model):
         MONTH = "month", "Monthly"
         YEAR = "year", "Yearly"
 
+    # Statuses in which the subscription no longer pays for anything.
+    ENDED = frozenset({Status.CANCELED, Status.INCOMPLETE_EXPIRED})
+
     workspace = models.OneToOneField("tenants.Workspace", on_delete=models.CASCADE, related_name="billing")
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_subscription_id = models.CharField(max_length=255, blank=True, default="")

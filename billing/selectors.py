@@ -96,10 +96,7 @@ def owner_notice(workspace: Workspace) -> dict | None:
     if account is None:
         return None
     plan = limits.plan_in_force(workspace, account=account)
-    owing = account.past_due_since is not None and account.status not in (
-        BillingAccount.Status.CANCELED,
-        BillingAccount.Status.INCOMPLETE_EXPIRED,
-    )
+    owing = account.past_due_since is not None and account.status not in BillingAccount.ENDED
     if owing:
         ends = limits.grace_ends(account)
         subscribed = plans.plan_for_key(account.plan)

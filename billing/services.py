@@ -15,8 +15,6 @@ from billing import gateway
 from billing.models import BillingAccount, StripeEvent
 from billing.plans import FREE, plan_for_key, plan_for_price
 
-# Statuses in which the subscription no longer pays for anything.
-_ENDED = {BillingAccount.Status.CANCELED, BillingAccount.Status.INCOMPLETE_EXPIRED}
 _OWING = {BillingAccount.Status.PAST_DUE, BillingAccount.Status.UNPAID}
 
 _EVENT_INSERT = """
@@ -47,7 +45,6 @@ def checkout_start(*, workspace: Any, plan_key: str, interval: str, by: Any) -> 
     """A Stripe Checkout page to subscribe `workspace` to a paid plan; returns its URL. The plan
     changes when Stripe's checkout.session.completed (or subscription) event has been handled."""
     from billing.plans import PLANS
-    from tenants import app_settings
     from tenants.models import Membership
 
     plan = PLANS.get(plan_key)
@@ -60,7 +57,7 @@ def checkout_start(*, workspace: Any, plan_key: str, interval: str, by: Any) -> 
         )
     account = _customer_of(workspace, by.email)
     seats = Membership.objects.filter(workspace=workspace).count()
-    back = app_settings.workspace_url(workspace.slug, "/settings/billing/")
+    back = _billing_page(workspace)
     session = gateway.checkout_session_create(
         customer_id=account.stripe_customer_id,
         price_id=price_id,
@@ -74,12 +71,11 @@ def checkout_start(*, workspace: Any, plan_key: str, interval: str, by: Any) -> 
 
 def portal_start(*, workspace: Any, by: Any) -> str:
     """A Stripe Billing Portal page (plan, payment method, invoices, cancel); returns its URL."""
-    from tenants import app_settings
 
     account = _customer_of(workspace, by.email)
     return gateway.portal_session_create(
         customer_id=account.stripe_customer_id,
-        return_url=app_settings.workspace_url(workspace.slug, "/settings/billing/"),
+        return_url=_billing_page(workspace),
     ).url
 
 
@@ -109,7 +105,7 @@ def seats_sync(*, workspace_id: int) -> str:
     from tenants.models import Membership
 
     account = BillingAccount.objects.filter(workspace_id=workspace_id).first()
-    if account is None or not account.stripe_subscription_id or account.status in _ENDED:
+    if account is None or not account.stripe_subscription_id or account.status in BillingAccount.ENDED:
         return "no subscription"
     seats = max(1, Membership.objects.filter(workspace_id=workspace_id).count())
     subscription = gateway.subscription_retrieve(account.stripe_subscription_id)
@@ -211,14 +207,14 @@ def _subscription_sync(account: BillingAccount, obj: dict[str, Any], at: dt.date
     period_end = subscription.get("current_period_end") or (item or {}).get("current_period_end")
     account.stripe_subscription_id = subscription["id"]
     account.status = status
-    account.plan = FREE.key if status in _ENDED or match is None else match[0].key
+    account.plan = FREE.key if status in BillingAccount.ENDED or match is None else match[0].key
     account.interval = "" if match is None else match[1]
     account.current_period_end = dt.datetime.fromtimestamp(period_end, tz=dt.UTC) if period_end else None
     account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
     owing_before = account.past_due_since is not None
     if status in _OWING:
         account.past_due_since = account.past_due_since or at
-    elif status in _ENDED:
+    elif status in BillingAccount.ENDED:
         account.past_due_since = None
     # Active or trialing: a failed payment Stripe has not yet turned into past_due still counts; only
     # a paid invoice (_invoice_paid) ends it.
@@ -242,7 +238,7 @@ def _payment_failed(account: BillingAccount, obj: dict[str, Any], at: dt.datetim
     not when a later payment has already gone through."""
     _subscription_sync(account, obj, at)
     paid_since = account.paid_at is not None and account.paid_at >= at
-    if account.past_due_since is None and account.status not in _ENDED and not paid_since:
+    if account.past_due_since is None and account.status not in BillingAccount.ENDED and not paid_since:
         account.past_due_since = at
         account.save(update_fields=["past_due_since", "updated_at"])
         _owners_tell_payment_failed(account)
