@@ -12,6 +12,7 @@ from django.urls import re_path
 
 django_asgi_app = get_asgi_application()
 
+from config import shutdown  # noqa: E402
 from config.edge import EdgeMiddleware  # noqa: E402
 from inbox.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
 
@@ -26,7 +27,8 @@ routes = ProtocolTypeRouter(
     }
 )
 # Outermost: every request and socket below sees the client address it decides.
-application = EdgeMiddleware(routes, trusted_proxies=settings.PARLEY_TRUSTED_PROXIES)
+# Around it, the stop handlers waiting requests rely on (config/shutdown.py).
+application = shutdown.Watching(EdgeMiddleware(routes, trusted_proxies=settings.PARLEY_TRUSTED_PROXIES))
 
 # Everything imported so far lives as long as the process: move it out of the garbage collector's
 # sight, so its full collections (tens of ms with Django loaded, stalling every socket of the

@@ -6,8 +6,12 @@ after they have finished). A widget long-poll would hold the process up to 25 s,
 Redis. So a request that waits also waits on `stopping()`, and answers at once when it is set.
 
 The server installs its own signal handlers after it has imported the app, so the handler here is
-chained in front of whatever handles the signal when a request first waits (and again if the server
-installed new ones since). Where nothing handles a signal yet (SIG_DFL, SIG_IGN), it is left alone.
+chained in front of whatever handles the signal as each request or socket arrives (`Watching`
+wraps the app) and again when a request waits (in case the server installed new ones since). It is
+chained on arrival, not only on waiting: a signal between a poll's arrival and its wait (its
+database reads, its subscription) would otherwise reach only the server's handler, and the poll
+would then wait its full time. Where nothing handles a signal yet (SIG_DFL, SIG_IGN), it is left
+alone.
 """
 
 from __future__ import annotations
@@ -36,6 +40,17 @@ def stopping() -> asyncio.Event:
         event.set()
     _chain_signal_handlers()
     return event
+
+
+class Watching:
+    """ASGI wrapper: chains the stop handlers in front of the server's before the app sees a request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        _chain_signal_handlers()
+        return await self.app(scope, receive, send)
 
 
 def _chain_signal_handlers() -> None:
