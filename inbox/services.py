@@ -237,8 +237,9 @@ def message_client_id_clean(client_id: Any) -> uuid.UUID | None:
 
 
 # The busiest write of the product: the function visitor_message_write of each workspace schema
-# (inbox/migrations/0002) locks the visitor, skips a client_id already stored, finds or opens the
-# conversation, stores the message and moves the visitor's and the conversation's markers.
+# (inbox/sql/visitor_message_write.sql) locks the visitor, skips a client_id already stored, finds or
+# opens the conversation (waking a snoozed one), stores the message, moves the visitor's and the
+# conversation's markers and records the webhook events.
 # Services that change a conversation lock its contact first too.
 _VISITOR_WRITE = (
     "SELECT * FROM {schema}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
@@ -334,14 +335,23 @@ def _settle(done: asyncio.Future, *, result: tuple | None = None, exception: Exc
         done.set_exception(exception)
     else:
         # All NULL: the LEFT JOIN's row for a contact that is gone (the function answered nothing).
-        done.set_result(None if result is None or (result[1] is None and result[4] is None) else result)
+        gone = result is None or (result[1] is None and result[4] is None)
+        done.set_result(None if gone else result)
 
 
 @dataclass(frozen=True)
 class VisitorMessageWritten:
     message: Message
     created: bool  # False: this client_id was stored before; nothing was written or pushed
-    push: realtime.Push | None
+    pushes: list[realtime.Push]  # the message's, after the thread's "reopened" event if it woke one
+    new_conversation: bool = False
+
+    @property
+    def payload(self) -> dict:
+        """The message as clients get it (with prev_id when it was just written)."""
+        if self.created:
+            return self.pushes[-1].event["message"]
+        return message_payload(self.message, prev_id=None)
 
 
 def _visitor_message_params(contact_id: int, body: Any, client_id: Any) -> dict:
@@ -356,7 +366,7 @@ def _visitor_message_params(contact_id: int, body: Any, client_id: Any) -> dict:
 def _visitor_message_written(schema_name: str, params: dict, row: tuple | None) -> VisitorMessageWritten:
     if row is None:
         raise Contact.DoesNotExist(f"No contact {params['contact_id']}.")
-    prev_id, message_id, conversation_id, new_conversation, *duplicate = row
+    prev_id, message_id, conversation_id, new_conversation, *duplicate, reopened_id, reopened_body = row
     fields = {"contact_id": params["contact_id"], "author_kind": Message.AuthorKind.VISITOR}
     if duplicate[0] is not None:
         duplicate_id, conversation_id, body, created_at = duplicate
@@ -368,7 +378,7 @@ def _visitor_message_written(schema_name: str, params: dict, row: tuple | None) 
             created_at=created_at,
             **fields,
         )
-        return VisitorMessageWritten(message, created=False, push=None)
+        return VisitorMessageWritten(message, created=False, pushes=[])
     message = Message(
         id=message_id,
         conversation_id=conversation_id,
@@ -377,8 +387,18 @@ def _visitor_message_written(schema_name: str, params: dict, row: tuple | None) 
         created_at=params["now"],
         **fields,
     )
-    push = _message_push(schema_name, message, prev_id=prev_id, new_conversation=new_conversation)
-    return VisitorMessageWritten(message, created=True, push=push)
+    pushes = [_message_push(schema_name, message, prev_id=prev_id, new_conversation=new_conversation)]
+    if reopened_id is not None:
+        reopened = Message(
+            id=reopened_id,
+            conversation_id=conversation_id,
+            contact_id=params["contact_id"],
+            author_kind=Message.AuthorKind.SYSTEM,
+            body=reopened_body,
+            created_at=params["now"],
+        )
+        pushes.insert(0, _message_push(schema_name, reopened, prev_id=None, new_conversation=False))
+    return VisitorMessageWritten(message, created=True, pushes=pushes, new_conversation=new_conversation)
 
 
 def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -> tuple[Message, bool]:
@@ -389,8 +409,8 @@ def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(schema_statement(_VISITOR_WRITE, schema_name), params)
         written = _visitor_message_written(schema_name, params, cursor.fetchone())
-        if written.push:
-            realtime.publish_on_commit(written.push.groups, written.push.event)
+        for push in written.pushes:
+            realtime.publish_on_commit(push.groups, push.event)
     return written.message, written.created
 
 
@@ -404,10 +424,9 @@ async def message_from_visitor_on_loop(
     params = _visitor_message_params(contact_id, body, client_id)
     row = await _VisitorWrites.of(schema_name).write(params)
     written = _visitor_message_written(schema_name, params, row)
-    if written.push:
-        await realtime.publish_async(
-            written.push.groups, written.push.event, exclude=[sender_channel] if sender_channel else []
-        )
+    exclude = [sender_channel] if sender_channel else []
+    for push in written.pushes:
+        await realtime.publish_async(push.groups, push.event, exclude=exclude)
     return written
 
 

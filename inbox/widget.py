@@ -136,7 +136,7 @@ async def send(
         sender_channel=sender_channel,
     )
     message = written.message
-    if written.push and written.push.event.get("new_conversation"):
+    if written.new_conversation:
         online, away = await presence.presence(site.schema_name)
         if online - away:  # nobody at an inbox: leave it in the unassigned queue, no thread hop
             await in_workspace(
@@ -148,9 +148,7 @@ async def send(
         "client_id": str(message.client_id) if message.client_id else None,
         "id": message.pk,
         "created": written.created,
-        "message": written.push.event["message"]
-        if written.push
-        else selectors.message_payload(message, prev_id=None),
+        "message": written.payload,
     }
 
 

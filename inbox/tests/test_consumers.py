@@ -347,9 +347,9 @@ async def test_concurrent_messages_of_one_visitor_share_one_conversation_and_cha
     written = await asyncio.gather(*sends)  # on as many pooled connections as the pool gives
 
     conversations = {w.message.conversation_id for w in written}
-    assert len(conversations) == 1 and sum(w.push.event.get("new_conversation", False) for w in written) == 1
+    assert len(conversations) == 1 and sum(w.new_conversation for w in written) == 1
     # The contact lock orders them: each one's prev_id is the message committed just before it.
-    chain = sorted((w.push.event["message"]["id"], w.push.event["message"]["prev_id"]) for w in written)
+    chain = sorted((w.payload["id"], w.payload["prev_id"]) for w in written)
     assert [prev for _, prev in chain] == [None] + [message_id for message_id, _ in chain[:-1]]
     assert len(await database_sync_to_async(_messages)(site_a.schema_name)) == 12
     # Written together in the order they came, a visitor's messages keep it.
@@ -388,7 +388,7 @@ async def test_messages_that_arrive_together_are_committed_together(site_a):
     for contact_id in contact_ids:
         mine = sorted((w for w in written if w.message.contact_id == contact_id), key=lambda w: w.message.pk)
         assert [w.message.body for w in mine] == ["0", "1", "2"]
-        assert [w.push.event["message"]["prev_id"] for w in mine] == [
+        assert [w.payload["prev_id"] for w in mine] == [
             None,
             mine[0].message.pk,
             mine[1].message.pk,

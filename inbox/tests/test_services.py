@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from inbox import services
 from inbox.exceptions import MessageInvalid, MessageTooLong, WebsiteOriginInvalid
-from inbox.models import Conversation, Message
+from inbox.models import Contact, Conversation, Message
 from inbox.origins import origin_normalize, origins_parse
 from tenants.context import workspace_schema
 
 pytestmark = pytest.mark.django_db
+
+CLIENT_ID = "0b6c9f4e-2a7d-4c1e-8f3b-5d9e1a2b3c4d"
 
 
 @pytest.mark.parametrize(
@@ -86,6 +91,45 @@ def test_a_visitor_writing_after_resolution_starts_a_new_conversation_and_wakes_
     Conversation.objects.filter(pk=first.conversation_id).update(status=Conversation.Status.RESOLVED)
     fresh, _ = services.message_from_visitor(contact_id=visitor.pk, body="new question")
     assert fresh.conversation_id != first.conversation_id
+
+
+def test_a_visitor_waking_a_snoozed_conversation_says_so_in_the_thread_as_an_agent_reopening_does(
+    visitor, owner_a, django_capture_on_commit_callbacks
+):
+    first, _ = services.message_from_visitor(contact_id=visitor.pk, body="hi")
+    later = timezone.now() + timedelta(hours=1)
+    for reopen in ("agent", "visitor"):
+        services.conversation_status_set(
+            conversation=first.conversation, status="snoozed", by=owner_a, snoozed_until=later
+        )
+        if reopen == "agent":
+            services.conversation_status_set(conversation=first.conversation, status="open", by=owner_a)
+        else:
+            with django_capture_on_commit_callbacks() as pushes:
+                woken, _ = services.message_from_visitor(contact_id=visitor.pk, body="still there?")
+    thread = list(Message.objects.filter(conversation=first.conversation_id).order_by("id"))
+    events = [(m.author_kind, m.body) for m in thread]
+    assert events[-2:] == [("system", "The visitor reopened this conversation"), ("visitor", "still there?")]
+    assert ("system", f"{owner_a.name} reopened this conversation") in events
+    # The inbox hears of both (the event, then the message).
+    assert len(pushes) == 2
+    reopened = thread[-2]
+    visitor.refresh_from_db()
+    assert visitor.last_message_id == woken.pk  # the widget's chain skips events it does not show
+
+    # A named visitor is named; a resend wakes nothing and writes no second event.
+    Contact.objects.filter(pk=visitor.pk).update(name="Mia")
+    services.conversation_status_set(
+        conversation=first.conversation, status="snoozed", by=owner_a, snoozed_until=later
+    )
+    services.message_from_visitor(contact_id=visitor.pk, body="hello?", client_id=CLIENT_ID)
+    services.message_from_visitor(contact_id=visitor.pk, body="hello?", client_id=CLIENT_ID)
+    bodies = list(
+        Message.objects.filter(pk__gt=reopened.pk, author_kind="system").values_list("body", flat=True)
+    )
+    assert (
+        bodies[-1] == "Mia reopened this conversation" and bodies.count("Mia reopened this conversation") == 1
+    )
 
 
 def test_a_dead_redis_loses_no_message(visitor, settings, django_capture_on_commit_callbacks, caplog):
