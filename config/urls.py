@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import key_views as api_key_views
-from api.api import api
+from api.rest import api
 from billing import owner_views as billing_views
 from config import csp
 from inbox import inbox_views, report_views
