@@ -10,15 +10,12 @@ from uuid import UUID
 from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainValidator, StrictBool, WithJsonSchema
 
+from config.request_input import ID_MAX
 from inbox import services as inbox_services
 from webhooks.models import EventType
 
 # --- Input: exactly as documented. Unknown fields, a number for a flag or a time, are refused (422)
 # rather than guessed at; query parameters the API does not know are ignored.
-
-
-# Ids are PostgreSQL bigints: one outside their range is malformed input (422), never sent on.
-ID_MAX = 2**63 - 1
 
 
 class Input(Schema):
@@ -46,6 +43,8 @@ def _whole_number(value: Any) -> int:
     raise ValueError("expected a whole number")
 
 
+# Ids are PostgreSQL bigints: one outside their range (ID_MAX, as for pages and sockets) is malformed
+# input (422), never sent on.
 IdIn = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_whole_number)]
 DateTimeIn = Annotated[
     datetime, PlainValidator(_rfc3339), WithJsonSchema({"type": "string", "format": "date-time"})

@@ -6,7 +6,8 @@ from django.http import Http404
 from ninja import Query, Router
 
 from api import selectors
-from api.schemas import ERRORS, ID_MAX, ContactOut, ContactPage, PathId
+from api.schemas import ERRORS, ContactOut, ContactPage, PathId
+from config.request_input import ID_MAX
 from webhooks import selectors as webhook_selectors
 
 router = Router(tags=["contacts"])

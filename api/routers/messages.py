@@ -8,7 +8,8 @@ from ninja import Query, Router, Status
 from api import selectors
 from api.auth import key_member
 from api.routers.conversations import conversation_or_404
-from api.schemas import ERRORS, ID_MAX, WRITE_ERRORS, MessageOut, MessagePage, PathId, ReplyIn
+from api.schemas import ERRORS, WRITE_ERRORS, MessageOut, MessagePage, PathId, ReplyIn
+from config.request_input import ID_MAX
 from inbox import services as inbox_services
 from webhooks import selectors as webhook_selectors
 
