@@ -1,6 +1,6 @@
 """Every error answer under /api/v1/ in the documented shape, including those no operation gives.
 
-The API's own handlers (api.api) shape what operations raise. Some answers never pass through
+The API's own handlers (api.errors) shape what operations raise. Some answers never pass through
 them: a path the API does not have (Django's 404 page), a method an operation does not have
 (django-ninja answers 405 in plain text), an unknown host, a server error (Django's 500 page, or
 the traceback django-ninja returns when DEBUG is on). This middleware gives those the JSON shape,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from api.api import CODE_OF_STATUS, error_response
+from api.errors import CODE_OF_STATUS, error_response
 
 API_PREFIX = "/api/v1/"
 _MESSAGES = {

@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 from accounts import views as account_views
-from api import views as api_key_views
-from api.api import api
+from api import key_views as api_key_views
+from api.rest import api
 from billing import owner_views as billing_views
 from config import csp
 from inbox import inbox_views, report_views

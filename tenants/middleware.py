@@ -11,7 +11,7 @@ from django.urls import set_urlconf
 from tenants import selectors
 
 # Pages of a workspace host that people who are not (yet) members must reach; the API checks its
-# own bearer keys (api.api); a login page's browser reports its CSP violations too.
+# own bearer keys (api.auth); a login page's browser reports its CSP violations too.
 _OPEN_PATH_PREFIXES = (
     "/accounts/", "/handoff/", "/invite/", "/static/", "/favicon.ico", "/api/", "/csp-report/"
 )  # fmt: skip

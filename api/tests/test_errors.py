@@ -11,7 +11,7 @@ from django.http import HttpResponse, HttpResponseServerError
 from django.test import RequestFactory, override_settings
 
 from api.middleware import ApiErrorShapeMiddleware
-from api.tests.test_api import api_client, make_key
+from api.tests.api_clients import api_client, make_key
 from tenants.context import workspace_schema
 from webhooks.models import Endpoint
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.models import ApiKey
-from api.tests.test_api import api_client, conversations, make_key
+from api.tests.api_clients import api_client, conversations, make_key
 from conftest import host_client
 from tenants import services as tenant_services
 from tenants.context import run_in_workspace

@@ -22,7 +22,7 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, settings
 
 from api import services as key_services
-from api.api import api
+from api.rest import api
 from inbox import services as inbox
 from tenants.context import run_in_workspace
 from webhooks import services as webhook_services
