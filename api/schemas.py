@@ -1,5 +1,5 @@
 """What the REST API takes and gives: its inputs, its objects (the shapes of webhook payloads,
-webhooks/migrations/0002, documented in the README), its pages and its error body."""
+webhooks/sql/webhook_*_data.sql, documented in the README), its pages and its error body."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ class EndpointPatch(Input):
     enabled: StrictBool | None = Field(None, description="true sends what waited while it was disabled.")
 
 
-# --- Objects (the shapes of webhooks/migrations/0002, documented in the README)
+# --- Objects (the shapes of webhooks/sql/webhook_*_data.sql, documented in the README)
 
 
 class UserOut(Schema):

@@ -87,16 +87,12 @@ class WidgetConsumer(LoopConsumer):
         await self.send_json(welcome)
 
     async def on_message(self, frame: dict) -> None:
-        if not await rate_limits.allow_message(
-            schema_name=self.site.schema_name, contact_id=self.contact_id, ip=self.ip
-        ):
-            await self.send_error("rate_limited", "Too many messages; wait a moment.", frame.get("client_id"))
-            return
-        ack = await widget.send(
+        ack = await widget.visitor_message_receive(
             self.site,
             self.contact_id,
             body=frame.get("body"),
             client_id=frame.get("client_id"),
+            ip=self.ip,
             sender_channel=self.channel_name,
         )
         await self.send_json(ack)

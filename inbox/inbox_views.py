@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from config import request_input
 from inbox import presence, selectors, services
 from inbox.exceptions import InboxError
@@ -144,15 +145,15 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
     if choice == "me":
         assignee = request.user
     elif choice:
-        user_id = request_input.object_id(choice, name="assignee")
-        members = tenant_selectors.members_of_workspace(workspace=request.workspace)
-        member = members.filter(user_id=user_id).first()
-        if member is None:
+        assignee = User.objects.filter(pk=request_input.object_id(choice, name="assignee")).first()
+        if assignee is None:
             return HttpResponse("That person is not a member of this workspace.", status=422)
-        assignee = member.user
     else:
         assignee = None
-    services.conversation_assign(conversation=conversation, assignee=assignee, by=request.user)
+    try:
+        services.conversation_assign(conversation=conversation, assignee=assignee, by=request.user)
+    except InboxError as exc:
+        return HttpResponse(str(exc), status=422)
     return _pane_after_action(request, conversation)
 
 

@@ -142,7 +142,7 @@ class CannedResponse(models.Model):
 
 
 class Conversation(models.Model):
-    """Columns added after visitor_message_write (inbox/migrations) was written get a db_default,
+    """Columns added after visitor_message_write (inbox/sql/) was written get a db_default,
     so its INSERT stays valid."""
 
     class Status(models.TextChoices):

@@ -22,6 +22,7 @@ from accounts.models import User
 from billing import limits
 from inbox import realtime
 from inbox.exceptions import (
+    AssigneeNotMember,
     ConversationActionInvalid,
     IdentityRefused,
     InboxSettingInvalid,
@@ -33,7 +34,7 @@ from inbox.origins import origins_parse
 from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
 from tenants.context import schema_statement, workspace_rows
-from tenants.models import SiteKey, Workspace
+from tenants.models import Membership, SiteKey, Workspace
 from webhooks.services import event_record
 
 MESSAGE_MAX_CHARS = 5000
@@ -480,7 +481,6 @@ MENTION = re.compile(r"(?<![\w@])@([\w.-]+)")
 def mentioned_member_ids(body: str, *, exclude: int | None = None) -> set[int]:
     """Members named in a note: @ and their handle (selectors.mention_handle), their name without
     spaces, or their email's local part."""
-    from tenants.models import Membership
 
     wanted = {token.lower().rstrip(".") for token in MENTION.findall(body)}
     if not wanted:
@@ -537,20 +537,27 @@ def _locked(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
+def _is_member(user_id: int) -> bool:
+    return Membership.objects.filter(workspace__schema_name=connection.schema_name, user_id=user_id).exists()
+
+
 def conversation_assign(
     *, conversation: Conversation, assignee: User | None, by: User | None
 ) -> Conversation:
-    """Give the conversation to `assignee` (None: nobody); `by` None is Parley's round robin."""
+    """Give the conversation to `assignee` (None: nobody), who must be a member of this workspace
+    now; `by` None is Parley's round robin."""
+    if assignee is not None and not _is_member(assignee.pk):
+        raise AssigneeNotMember("That person is not a member of this workspace.")
     with transaction.atomic():
         conversation = _locked(conversation)
         if conversation.assignee_id == (assignee.pk if assignee else None):
             return conversation
         conversation.assignee_id = assignee.pk if assignee else None
         conversation.save(update_fields=["assignee", "updated_at"])
-        if by is None:
+        if assignee is None:
+            text = f"{by.name if by else 'Parley'} unassigned this conversation"
+        elif by is None:
             text = f"Parley assigned this to {assignee.name} (round robin)"
-        elif assignee is None:
-            text = f"{by.name} unassigned this conversation"
         elif assignee.pk == by.pk:
             text = f"{by.name} took this conversation"
         else:
@@ -730,7 +737,6 @@ def conversation_auto_assign(
 ) -> User | None:
     """Give a new conversation to the next agent in turn among those online, not away, and under
     the workspace's limit of open conversations; nobody if auto-assignment is off or no one fits."""
-    from tenants.models import Membership
 
     with transaction.atomic():
         current = InboxSettings.objects.select_for_update().filter(pk=InboxSettings.current().pk).first()

@@ -6,14 +6,19 @@ schema through tenants.context (never a schema left on a shared connection).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from inbox import presence, selectors, services
-from inbox.exceptions import InboxError, VisitorUnknown
-from inbox.models import Contact, Website
+from inbox import presence, rate_limits, selectors, services
+from inbox.exceptions import InboxError, VisitorRateLimited, VisitorUnknown
+from inbox.models import Contact, Conversation, Website
 from inbox.origins import origin_normalize
 from tenants.context import in_public, in_workspace
 from tenants.models import SiteKey
+
+R = TypeVar("R")
 
 
 class WidgetRefused(Exception):
@@ -78,9 +83,24 @@ def widget_config(website: Website) -> dict:
     }
 
 
-def _hello(website: Website, token: str | None, after_id: int, page_url: str, user_agent: str) -> dict:
+def _in_site_workspace(func: Callable[..., R]) -> Callable[..., Awaitable[R]]:
+    """`func(site, …)`, synchronous database work, as a coroutine run in a database thread inside the
+    site's workspace schema (tenants.context.in_workspace)."""
+
+    @functools.wraps(func)
+    async def run(site: WidgetSite, *args, **kwargs) -> R:
+        return await in_workspace(site.schema_name, func, site, *args, **kwargs)
+
+    return run
+
+
+@_in_site_workspace
+def hello(
+    site: WidgetSite, *, token: str | None, after_id: int, page_url: str = "", user_agent: str = ""
+) -> dict:
+    """Start (or resume) a visitor session: their token, the widget's look, and messages after `after_id`."""
     contact, token = services.contact_for_visitor(
-        website=website, token=token, page_url=page_url, user_agent=user_agent
+        website=site.website, token=token, page_url=page_url, user_agent=user_agent
     )
     if contact.last_message_id is None:
         # Nothing written to or by this visitor yet, as on most page views: no queries for messages.
@@ -96,38 +116,34 @@ def _hello(website: Website, token: str | None, after_id: int, page_url: str, us
         "contact_id": contact.pk,
         "has_email": bool(contact.email),
         "has_agent_reply": has_agent_reply,
-        "config": widget_config(website),
+        "config": widget_config(site.website),
         "messages": messages,
         "last_id": contact.last_message_id,
     }
 
 
-async def hello(
-    site: WidgetSite, *, token: str | None, after_id: int, page_url: str = "", user_agent: str = ""
-) -> dict:
-    """Start (or resume) a visitor session: their token, the widget's look, and messages after `after_id`."""
-    return await in_workspace(site.schema_name, _hello, site.website, token, after_id, page_url, user_agent)
-
-
-def _contact_by_token(website: Website, token: str) -> Contact:
-    contact = Contact.objects.filter(
-        website=website, token_hash=services.visitor_token_hash(token or "")
-    ).first()
-    if contact is None:
+@_in_site_workspace
+def contact_id_for_token(site: WidgetSite, token: str | None) -> int:
+    """The visitor a token stands for, on this website; VisitorUnknown if none."""
+    contact_id = (
+        Contact.objects.filter(website=site.website, token_hash=services.visitor_token_hash(token or ""))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if contact_id is None:
         raise VisitorUnknown("Unknown visitor token: say hello first.")
-    return contact
+    return contact_id
 
 
-async def contact_id_for_token(site: WidgetSite, token: str | None) -> int:
-    contact = await in_workspace(site.schema_name, _contact_by_token, site.website, token or "")
-    return contact.pk
-
-
-async def send(
-    site: WidgetSite, contact_id: int, *, body, client_id, sender_channel: str | None = None
+async def visitor_message_receive(
+    site: WidgetSite, contact_id: int, *, body, client_id, ip: str, sender_channel: str | None = None
 ) -> dict:
-    """Store a visitor's message. The ack carries it whole (with its id): the sender's socket gets no
-    push of its own message, the visitor's other tabs do."""
+    """A visitor's message, from the socket or the HTTP fallback alike: within the visitor's and the
+    address's rate limits (VisitorRateLimited), stored once per client_id, pushed after commit to the
+    inbox and the visitor's other tabs (not `sender_channel`: the sender gets it in this ack), and a
+    new conversation given to an agent at an inbox, if any is."""
+    if not await rate_limits.allow_message(schema_name=site.schema_name, contact_id=contact_id, ip=ip):
+        raise VisitorRateLimited("Too many messages; wait a moment.")
     written = await services.message_from_visitor_on_loop(
         schema_name=site.schema_name,
         contact_id=contact_id,
@@ -152,21 +168,21 @@ async def send(
     }
 
 
-def _messages_after(contact_id: int, after_id: int) -> list[dict]:
+@_in_site_workspace
+def messages_after(site: WidgetSite, contact_id: int, after_id: int) -> list[dict]:
+    """The messages the visitor may see after `after_id`, oldest first, each with its prev_id."""
     contact = Contact.objects.get(pk=contact_id)
     return selectors.message_payloads(
         selectors.contact_messages_after(contact=contact, after_id=after_id), after_id=after_id
     )
 
 
-async def messages_after(site: WidgetSite, contact_id: int, after_id: int) -> list[dict]:
-    return await in_workspace(site.schema_name, _messages_after, contact_id, after_id)
-
-
-def _identify(website: Website, contact_id: int, fields: dict) -> dict:
+@_in_site_workspace
+def identify(site: WidgetSite, contact_id: int, fields: dict) -> dict:
+    """The visitor says who they are (a signed user_hash makes it verified)."""
     contact = Contact.objects.get(pk=contact_id)
     services.contact_identify(
-        website=website,
+        website=site.website,
         contact=contact,
         email=fields.get("email") or "",
         name=fields.get("name") or "",
@@ -177,13 +193,9 @@ def _identify(website: Website, contact_id: int, fields: dict) -> dict:
     return {"type": "identified", "has_email": bool(contact.email), "verified": contact.identity_verified}
 
 
-async def identify(site: WidgetSite, contact_id: int, fields: dict) -> dict:
-    return await in_workspace(site.schema_name, _identify, site.website, contact_id, fields)
-
-
-def _open_conversation_id(contact_id: int) -> int | None:
-    from inbox.models import Conversation
-
+@_in_site_workspace
+def open_conversation_id(site: WidgetSite, contact_id: int) -> int | None:
+    """The visitor's conversation that is not resolved, if any (where their typing goes)."""
     return (
         Conversation.objects.filter(contact_id=contact_id)
         .exclude(status=Conversation.Status.RESOLVED)
@@ -191,7 +203,3 @@ def _open_conversation_id(contact_id: int) -> int | None:
         .values_list("id", flat=True)
         .first()
     )
-
-
-async def open_conversation_id(site: WidgetSite, contact_id: int) -> int | None:
-    return await in_workspace(site.schema_name, _open_conversation_id, contact_id)

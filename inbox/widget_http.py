@@ -98,8 +98,7 @@ class WidgetHttpConsumer(AsyncHttpConsumer):
             try:
                 status, answer = 200, await handler(site, request)
             except InboxError as exc:
-                status = 401 if exc.code == "unknown_visitor" else 400
-                raise Answer(status, exc.code, str(exc), client_id=payload.get("client_id")) from exc
+                raise Answer(exc.http_status, exc.code, str(exc), client_id=payload.get("client_id")) from exc
             except request_input.InvalidInput as exc:
                 raise Answer(400, "invalid_request", str(exc)) from exc
         except Answer as answer_now:
@@ -150,12 +149,13 @@ async def hello(site: widget.WidgetSite, request: WidgetRequest) -> dict:
 
 async def send(site: widget.WidgetSite, request: WidgetRequest) -> dict:
     contact_id = await widget.contact_id_for_token(site, request.token)
-    client_id = request.payload.get("client_id")
-    if not await rate_limits.allow_message(
-        schema_name=site.schema_name, contact_id=contact_id, ip=request.ip
-    ):
-        raise Answer(429, "rate_limited", "Too many messages; wait a moment.", client_id=client_id)
-    return await widget.send(site, contact_id, body=request.payload.get("body"), client_id=client_id)
+    return await widget.visitor_message_receive(
+        site,
+        contact_id,
+        body=request.payload.get("body"),
+        client_id=request.payload.get("client_id"),
+        ip=request.ip,
+    )
 
 
 async def identify(site: widget.WidgetSite, request: WidgetRequest) -> dict:

@@ -4,7 +4,7 @@ At least once: a delivery is marked delivered only after a 2xx, in the statement
 attempt; a worker that dies in between leaves its job to be retried (tasks.retry_stalled_jobs), with
 the same webhook-id. Each failure queues the next attempt in that same statement.
 
-The claim and the record are SQL functions of the workspace schema (webhooks 0003), each called in
+The claim and the record are SQL functions of the workspace schema (webhooks/sql/), each called in
 one round trip on the event loop: no thread, no ORM, on the path every delivery takes.
 """
 

@@ -1,7 +1,7 @@
 """A workspace's webhook endpoints, the events recorded for them (the outbox) and each delivery's attempts.
 
 The outbox is written inside the transaction of the change that caused it, by the SQL function
-`webhook_event_record` of the workspace schema (migration 0002), which also queues one procrastinate
+`webhook_event_record` of the workspace schema (webhooks/sql/), which also queues one procrastinate
 job per delivery in that same transaction: a rolled-back change leaves nothing, a committed one
 always has its jobs.
 """

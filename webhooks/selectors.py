@@ -14,7 +14,7 @@ from webhooks.models import Attempt, Delivery, Endpoint
 
 DELIVERY_PAGE_SIZE = 50
 
-# The schema's functions (webhooks/migrations/0002) that build each documented object: webhook
+# The schema's functions (webhooks/sql/webhook_*_data.sql) that build each documented object: webhook
 # payloads and API responses alike come out of them.
 DATA_FUNCTIONS = {
     "conversation": "webhook_conversation_data",

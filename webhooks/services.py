@@ -89,13 +89,33 @@ def endpoint_create(
 
 
 def endpoint_update(
-    *, endpoint: Endpoint, url: str, description: str, event_types: Iterable[str], include_private_notes: bool
+    *,
+    endpoint: Endpoint,
+    url: str | None = None,
+    description: str | None = None,
+    event_types: Iterable[str] | None = None,
+    include_private_notes: bool | None = None,
+    enabled: bool | None = None,
+    disabled_reason: str = "Turned off by a person.",
 ) -> Endpoint:
-    endpoint.url, endpoint.description, endpoint.event_types = _clean(
-        url=url, description=description, event_types=event_types
-    )
-    endpoint.include_private_notes = include_private_notes
-    endpoint.save()
+    """Change what is given (None: unchanged) and turn the endpoint on or off, in one transaction:
+    a change refused leaves it as it was, on or off."""
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if url is not None or description is not None or event_types is not None:
+            endpoint.url, endpoint.description, endpoint.event_types = _clean(
+                url=endpoint.url if url is None else url,
+                description=endpoint.description if description is None else description,
+                event_types=endpoint.event_types if event_types is None else event_types,
+            )
+        if include_private_notes is not None:
+            endpoint.include_private_notes = include_private_notes
+        endpoint.save()
+        if enabled is True and not endpoint.enabled:
+            endpoint_enable(endpoint=endpoint)
+        elif enabled is False and endpoint.enabled:
+            endpoint_disable(endpoint=endpoint, reason=disabled_reason)
+    endpoint.refresh_from_db()
     return endpoint
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from ninja import Query, Router
 
+from accounts.models import User
 from api.auth import key_member
 from api.errors import ApiError
 from api.schemas import (
@@ -20,7 +21,6 @@ from api.schemas import (
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.models import Conversation
-from tenants.models import Membership
 from webhooks import selectors as webhook_selectors
 
 router = Router(tags=["conversations"])
@@ -79,11 +79,8 @@ def set_assignee(request, conversation_id: PathId, change: AssigneeIn):
     conversation = conversation_or_404(conversation_id)
     assignee = None
     if change.assignee_id is not None:
-        membership = Membership.objects.filter(
-            workspace=request.workspace, user_id=change.assignee_id
-        ).first()
-        if membership is None:
+        assignee = User.objects.filter(pk=change.assignee_id).first()
+        if assignee is None:
             raise ApiError(400, "not_a_member", "assignee_id is not a member of this workspace.")
-        assignee = membership.user
     conversation = inbox_services.conversation_assign(conversation=conversation, assignee=assignee, by=author)
     return webhook_selectors.documented_object("conversation", conversation.pk)

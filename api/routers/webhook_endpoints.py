@@ -52,20 +52,11 @@ def get_endpoint(request, endpoint_id: PathId):
 def update_endpoint(request, endpoint_id: PathId, body: EndpointPatch):
     require_write_scope(request)
     endpoint = _endpoint_or_404(endpoint_id)
-    changes = body.dict(exclude_none=True)  # absent or null: unchanged
-    enabled = changes.pop("enabled", None)
-    if changes:
-        current = {
-            "url": endpoint.url,
-            "description": endpoint.description,
-            "event_types": endpoint.event_types,
-            "include_private_notes": endpoint.include_private_notes,
-        }
-        endpoint = webhook_services.endpoint_update(endpoint=endpoint, **(current | changes))
-    if enabled is True and not endpoint.enabled:
-        webhook_services.endpoint_enable(endpoint=endpoint)
-    elif enabled is False and endpoint.enabled:
-        webhook_services.endpoint_disable(endpoint=endpoint, reason="Turned off through the API.")
+    webhook_services.endpoint_update(
+        endpoint=endpoint,
+        **body.dict(exclude_none=True),  # absent or null: unchanged
+        disabled_reason="Turned off through the API.",
+    )
     return _endpoint_or_404(endpoint_id)
 
 

@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from inbox import services
-from inbox.exceptions import MessageInvalid, MessageTooLong, WebsiteOriginInvalid
+from inbox.exceptions import AssigneeNotMember, MessageInvalid, MessageTooLong, WebsiteOriginInvalid
 from inbox.models import Contact, Conversation, Message
 from inbox.origins import origin_normalize, origins_parse
 from tenants.context import workspace_schema
+from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -165,16 +166,36 @@ def test_a_visitors_hello_reads_messages_only_once_there_are_some(
         website, _ = services.website_create(
             workspace=workspace_a, name="S", allowed_origins="https://s.example"
         )
+        site = widget.WidgetSite(workspace_a.schema_name, website)
+        hello = widget.hello.__wrapped__  # its body, in this test's transaction and schema
         with django_assert_num_queries(4):  # savepoint, the contact, its webhook event, release
-            fresh = widget._hello(website, None, 0, "https://s.example/", "")
+            fresh = hello(site, token=None, after_id=0, page_url="https://s.example/")
         assert fresh["messages"] == [] and fresh["has_agent_reply"] is False and fresh["last_id"] is None
         with django_assert_num_queries(2):  # a page view of a visitor who never wrote: find, touch
-            again = widget._hello(website, fresh["token"], 0, "https://s.example/", "")
+            again = hello(site, token=fresh["token"], after_id=0, page_url="https://s.example/")
         assert again["contact_id"] == fresh["contact_id"] and again["messages"] == []
         first, _ = services.message_from_visitor(contact_id=fresh["contact_id"], body="hello?")
         services.message_from_agent(conversation=first.conversation, author=owner_a, body="hi!")
-        wrote = widget._hello(website, fresh["token"], 0, "https://s.example/", "")
+        wrote = hello(site, token=fresh["token"], after_id=0, page_url="https://s.example/")
         assert [m["body"] for m in wrote["messages"]] == ["hello?", "hi!"] and wrote[
             "has_agent_reply"
         ] is True
         assert wrote["messages"][1]["author_name"] == owner_a.name
+
+
+def test_a_conversation_goes_only_to_a_member_of_the_workspace_as_it_is_now(visitor, owner_a, owner_b):
+    message, _ = services.message_from_visitor(contact_id=visitor.pk, body="hi")
+    conversation = message.conversation
+    with pytest.raises(AssigneeNotMember):
+        services.conversation_assign(conversation=conversation, assignee=owner_b, by=owner_a)
+    conversation.refresh_from_db()
+    assert conversation.assignee_id is None
+    assert not Message.objects.filter(conversation=conversation, author_kind="system").exists()
+
+    services.conversation_assign(conversation=conversation, assignee=owner_a, by=owner_a)
+    Membership.objects.filter(user=owner_a).delete()  # they leave: no longer assignable
+    with pytest.raises(AssigneeNotMember):
+        services.conversation_assign(conversation=conversation, assignee=owner_a, by=None)
+    services.conversation_assign(conversation=conversation, assignee=None, by=None)  # nobody: always
+    conversation.refresh_from_db()
+    assert conversation.assignee_id is None

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from pydantic import BaseModel
 
-from api.api import ContactOut, ConversationOut, MessageOut, UserOut
+from api.schemas import ContactOut, ConversationOut, MessageOut, UserOut
 from inbox import services as inbox
 from tenants.context import workspace_schema
 from webhooks.selectors import documented_object

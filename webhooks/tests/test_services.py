@@ -59,3 +59,25 @@ def test_development_allows_private_targets_but_never_a_metadata_service(url, wh
         services.endpoint_create(url=url, event_types=EVENTS)
     for url in ("http://localhost:8000/hooks", "http://0x7f000001/", "http://hooks.invalid/"):
         assert services.endpoint_create(url=url, event_types=EVENTS)[0].url == url
+
+
+def test_an_update_changes_only_what_it_is_given_and_turns_the_endpoint_on_or_off_with_it():
+    endpoint, _ = services.endpoint_create(url=ACCEPTED[0], event_types=EVENTS, description="Orders")
+    services.endpoint_update(endpoint=endpoint, enabled=False, disabled_reason="Turned off through the API.")
+    endpoint.refresh_from_db()
+    assert (endpoint.enabled, endpoint.disabled_reason, endpoint.description) == (
+        False, "Turned off through the API.", "Orders",
+    )  # fmt: skip
+
+    # A refused change in the same update leaves it off, and as it was.
+    with pytest.raises(EndpointInvalid):
+        services.endpoint_update(endpoint=endpoint, description="New", event_types=["no.such"], enabled=True)
+    endpoint.refresh_from_db()
+    assert (endpoint.enabled, endpoint.description, endpoint.event_types) == (False, "Orders", EVENTS)
+
+    changed = services.endpoint_update(endpoint=endpoint, description="New", enabled=True)
+    endpoint.refresh_from_db()
+    assert (changed.enabled, endpoint.enabled, endpoint.description, endpoint.disabled_reason) == (
+        True, True, "New", "",
+    )  # fmt: skip
+    assert endpoint.url == ACCEPTED[0] and endpoint.event_types == EVENTS
