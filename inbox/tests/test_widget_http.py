@@ -17,6 +17,7 @@ from inbox.models import Conversation
 from inbox.redis_clients import sync_client
 from inbox.tests.conftest import ORIGIN_A, ORIGIN_B
 from tenants.context import in_workspace
+from tests.polling import eventually_async
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -234,13 +235,6 @@ def poll_slots():
     return lambda suffix: redis.zcard(f"{prefix}{suffix}")
 
 
-async def _until(check, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "not within the deadline"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_visitor_may_hold_only_a_few_polls_at_once(site_a, settings, poll_slots):
     settings.PARLEY_POLLS_PER_VISITOR = 2
     welcome = await _hello(site_a)
@@ -249,7 +243,7 @@ async def test_a_visitor_may_hold_only_a_few_polls_at_once(site_a, settings, pol
     # They wait 4 s: time enough for what follows, even on a busy machine.
     waiting = [asyncio.ensure_future(client.get(f"{poll}&wait=4")) for _ in range(2)]
     visitor_slots = f"visitor:{site_a.schema_name}:{welcome['contact_id']}"
-    await _until(lambda: poll_slots(visitor_slots) == 2)
+    await eventually_async(lambda: poll_slots(visitor_slots) == 2)
 
     started = time.monotonic()
     third = await client.get(f"{poll}&wait=20")
@@ -284,7 +278,7 @@ async def test_an_address_may_hold_only_so_many_polls_at_once(site_a, settings, 
     poll = f"/widget/api/poll?site={site_a.key}&after=0"
     visitors = [_client(token=(await _hello(site_a))["token"]) for _ in range(3)]
     waiting = [asyncio.ensure_future(visitor.get(f"{poll}&wait=4")) for visitor in visitors[:2]]
-    await _until(lambda: poll_slots("ip:unknown") == 2)  # the test client sends no client address
+    await eventually_async(lambda: poll_slots("ip:unknown") == 2)  # the test client sends no client address
 
     refused = await visitors[2].get(f"{poll}&wait=0")
     assert refused.status_code == 429 and refused.json()["code"] == "too_many_polls"

@@ -7,7 +7,6 @@ The server runs as the image does (uvicorn --no-access-log --no-proxy-headers); 
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ import requests
 from websockets.sync.client import connect
 
 from tests.e2e.conftest import running_server
+from tests.polling import eventually
 
 # Transactional: the server, another process, must see the workspace's committed rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,12 +28,12 @@ def server(django_db_setup):
 
 def _access_lines(server, count: int, timeout: float = 15) -> list[str]:
     """The server's access lines once there are at least `count` of them."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [line for line in server.log_path.read_text().splitlines() if " parley.access " in line]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.1)
+
+    def lines() -> list[str]:
+        return [line for line in server.log_path.read_text().splitlines() if " parley.access " in line]
+
+    eventually(lambda: len(lines()) >= count, timeout=timeout, interval=0.1, what=f"{count} access lines")
+    return lines()
 
 
 def test_tokens_never_reach_the_log_and_every_request_has_its_line(server, tx_workspaces):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from inbox import services
 from inbox.models import Conversation
 from tenants.context import run_in_workspace
 from tests.e2e.conftest import ARTIFACTS, off_the_browser_thread, screenshot
+from tests.polling import eventually
 from webhooks import services as webhook_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,13 +152,13 @@ def _reported_canary(page, origin_url: str) -> str:
 
 
 def _wait_for_report(offset: int, canary: str, timeout: float = 20) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reports = _reports_since(offset)
-        if any(canary in line for line in reports):
-            return reports
-        time.sleep(0.2)
-    raise AssertionError(f"the server never logged the report of {canary}: {_reports_since(offset)}")
+    def reports() -> list[str] | None:
+        found = _reports_since(offset)
+        return found if any(canary in line for line in found) else None
+
+    return eventually(
+        reports, timeout=timeout, interval=0.2, what=f"the server logging the report of {canary}"
+    )
 
 
 def test_every_kind_of_page_runs_under_the_policy_without_a_violation(

@@ -15,15 +15,9 @@ import requests
 
 from inbox.redis_clients import sync_client
 from tests.e2e.conftest import running_server
+from tests.polling import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _until(check, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "not within the deadline"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -42,7 +36,11 @@ def test_a_waiting_poll_answers_at_once_when_the_server_stops(site, host_page_se
                 requests.get, f"{api}/poll?site={site.site_key}&after=0&wait=20", headers=headers, timeout=30
             )
             # The poll holds its slot while it waits.
-            _until(lambda: any(redis.zcard(key) for key in redis.scan_iter(f"{prefix}:polls:visitor:*")), 10)
+            eventually(
+                lambda: any(redis.zcard(key) for key in redis.scan_iter(f"{prefix}:polls:visitor:*")),
+                timeout=10,
+                what="the poll holding its slot",
+            )
             server.process.send_signal(signum)
             stopped_at = time.monotonic()
             answer = poll.result(timeout=5)

@@ -3,13 +3,12 @@ an endpoint from the keyboard, copies its secret, sends a test event, and reads 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
 from tests.e2e.conftest import logged_in_page, screenshot
+from tests.polling import eventually
 from webhooks.tests.receiver import Receiver
 from webhooks.tests.workers import start_worker, stop
 
@@ -45,12 +44,12 @@ def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_the_log(
 
         # The receiver has the request; the worker records the attempt a moment later.
         row = page.locator(".delivery").first
-        deadline = time.monotonic() + 15
-        while True:
+
+        def delivered() -> bool:
             page.reload()  # the secret is gone; the delivery is in the log
-            if "Delivered" in row.inner_text() or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+            return "Delivered" in row.inner_text()
+
+        eventually(delivered, timeout=15, interval=0.2, what="the delivery shown as delivered")
         expect(page.locator("#signing-secret")).to_have_count(0)
         expect(row).to_contain_text("webhook.test")
         expect(row).to_contain_text("Delivered")

@@ -11,6 +11,7 @@ from inbox import services
 from inbox.models import Conversation, Message
 from tenants.context import run_in_workspace
 from tests.e2e.conftest import logged_in_page, off_the_browser_thread, screenshot
+from tests.polling import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,12 +52,11 @@ def _reply(schema: str, owner, body: str) -> None:
 
 
 def _wait_for_rows(schema: str, count: int, page) -> list[tuple[str, str]]:
-    for _ in range(100):
-        rows = _messages(schema)
-        if len(rows) >= count:
-            return rows
-        page.wait_for_timeout(100)
-    return _messages(schema)
+    def rows() -> list[tuple[str, str]] | None:
+        found = _messages(schema)
+        return found if len(found) >= count else None
+
+    return eventually(rows, timeout=10, interval=0.1, what=f"{count} messages stored")
 
 
 def test_visitor_chats_and_sees_the_reply_live_whatever_the_host_css(

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.polling import eventually
+
 
 @dataclass
 class Received:
@@ -34,10 +36,12 @@ class Receiver:
         return f"http://{host}:{port}/hooks"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, f"received {len(self.received)} of {count} requests"
+        eventually(
+            lambda: len(self.received) >= count,
+            timeout=timeout,
+            interval=0.02,
+            what=f"{count} requests received",
+        )
         return self.received
 
     def start(self) -> Receiver:

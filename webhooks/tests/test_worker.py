@@ -5,7 +5,6 @@ another worker, which delivers it with the same webhook-id."""
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +13,7 @@ from django.db import connection
 
 from inbox import services as inbox
 from tenants.context import run_in_workspace, workspace_schema
+from tests.polling import eventually
 from webhooks import services
 from webhooks.models import Attempt, Delivery, EndpointLease
 from webhooks.tests.workers import start_worker, stop
@@ -24,13 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def schema(tx_workspaces):
     return tx_workspaces.alpha.schema_name
-
-
-def wait_until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def delivery_status(schema: str) -> list[tuple[str, int]]:
@@ -52,7 +45,7 @@ def test_a_worker_delivers_committed_events_and_retries_failures(schema, tx_work
     try:
         commit_new_contact(schema, tx_workspaces.alpha)
         receiver.wait_for(3)
-        wait_until(lambda: delivery_status(schema) == [("succeeded", 3)])
+        eventually(lambda: delivery_status(schema) == [("succeeded", 3)], timeout=30)
     finally:
         stop(worker)
     ids = {r.headers["webhook-id"] for r in receiver.received}
@@ -113,7 +106,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(schema, tx_wo
     try:
         # The second worker's periodic check (every 10 s) finds the dead worker's job and runs it again.
         receiver.wait_for(2, timeout=40)
-        wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
+        eventually(lambda: delivery_status(schema) == [("succeeded", 1)], timeout=30)
     finally:
         stop(second)
     first_try, second_try = receiver.received[:2]
@@ -156,13 +149,13 @@ def test_a_delivery_whose_record_fails_is_run_again_by_the_queue(schema, tx_work
         with record_refused(schema):
             commit_new_contact(schema, tx_workspaces.alpha)
             receiver.wait_for(1)
-            wait_until(lambda: job_attempts() == 1)  # failed once, queued to run again
+            eventually(lambda: job_attempts() == 1, timeout=30)  # failed once, queued to run again
             assert delivery_status(schema) == [("pending", 0)]
             # Its slot was given back as the job failed (the rerun is seconds away), not held for
             # the lease's PARLEY_WEBHOOK_TIMEOUT + 15 s.
             with workspace_schema(schema):
                 assert not EndpointLease.objects.exists()
-        wait_until(lambda: delivery_status(schema) == [("succeeded", 1)])
+        eventually(lambda: delivery_status(schema) == [("succeeded", 1)], timeout=30)
     finally:
         stop(worker)
     assert len(receiver.received) == 2
