@@ -84,7 +84,6 @@ SHARED_APPS = [
     "allauth.account",
     "django_htmx",  # no tables; request.htmx
     "ninja",  # no tables; serves the API docs' static files
-    "template_partials",  # no tables; named partials in templates
     "django.contrib.postgres",  # no tables; ArrayField, full-text search
     "channels",  # no tables; WebSocket consumers
     "procrastinate.contrib.django",  # one job queue for every workspace, so it lives once, in public
