@@ -217,7 +217,7 @@ DATABASES = {"default": database_settings(database_from_url())} if DATABASE_URL 
 CACHES = {"default": cache_settings(REDIS_URL, REDIS_KEY_PREFIX)} if REDIS_URL else {}
 CHANNEL_LAYERS = {"default": channel_layer_settings(REDIS_URL, REDIS_KEY_PREFIX)} if REDIS_URL else {}
 # A second, small pool per process for the statements consumers run on the event loop itself (the
-# visitor's message write, see tenants.context.workspace_script): no thread hop per message.
+# visitor's message write, see tenants.context.workspace_statement): no thread hop per message.
 PARLEY_ASYNC_DATABASE_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
 # All opened at start: a pool grown one connection at a time under a burst of messages left them
 # queueing behind the first few for seconds (each new connection costs the busy server a handshake).

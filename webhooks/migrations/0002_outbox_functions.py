@@ -2,7 +2,7 @@
 
 Every event is recorded by `webhook_event_record`, called inside the transaction of the change that
 caused it: from Python services (webhooks.services.event_record) and from the visitor's one-statement
-message write (inbox.visitor_message_write, replaced in inbox 0008). It stores the envelope, one
+message write (the SQL function visitor_message_write, replaced in inbox 0008). It stores the envelope, one
 delivery per subscribed endpoint, and queues their procrastinate jobs through procrastinate's own
 versioned SQL API (procrastinate_defer_jobs_v1), all in that transaction. The objects in `data` are
 built here, once, so both callers send the same shapes (documented in the README).
