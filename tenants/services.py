@@ -187,6 +187,12 @@ def handoff_create(*, user: User, workspace: Workspace) -> str:
     return raw
 
 
+def handoff_url(*, user: User, workspace: Workspace) -> str:
+    """A one-time link that signs `user` in on `workspace`'s own host (a handoff_create token)."""
+    token = handoff_create(user=user, workspace=workspace)
+    return app_settings.workspace_url(workspace.slug, f"/handoff/?token={token}")
+
+
 def handoff_redeem(*, raw_token: str, workspace: Workspace) -> User:
     """Spend a handoff token on the host of `workspace`; return its user or raise HandoffInvalid."""
     with transaction.atomic():

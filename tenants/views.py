@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.adapter import handoff_url
 from tenants import app_settings, selectors, services
 from tenants.exceptions import HandoffInvalid, WorkspaceError, WorkspaceSlugInvalid, WorkspaceSlugTaken
 from tenants.forms import WorkspaceSettingsForm
@@ -35,7 +34,7 @@ def workspace_open(request: HttpRequest, slug: str) -> HttpResponse:
     membership = selectors.memberships_of_user(user=request.user).filter(workspace__slug=slug).first()
     if membership is None:
         raise Http404("No such workspace.")
-    return HttpResponseRedirect(handoff_url(request.user, membership.workspace))
+    return HttpResponseRedirect(services.handoff_url(user=request.user, workspace=membership.workspace))
 
 
 # --- Workspace host
@@ -93,7 +92,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
         else:
             if workspace.slug != old_slug:
                 # The session cookie belongs to the old host: carry the owner over to the new one.
-                return HttpResponseRedirect(handoff_url(request.user, workspace))
+                return HttpResponseRedirect(services.handoff_url(user=request.user, workspace=workspace))
             messages.success(request, "Workspace saved.")
             return redirect("workspace_settings")
     return render(
