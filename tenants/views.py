@@ -1,4 +1,5 @@
-"""Pages about workspaces: the public chooser, a workspace's home and settings, and host handoffs."""
+"""Pages about workspaces: the public chooser, a workspace's settings, and host handoffs. A workspace's
+overview shows the inbox's first steps, so it is inbox/home_views.py."""
 
 from __future__ import annotations
 
@@ -48,24 +49,6 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return render(request, "workspace/handoff_invalid.html", {"reason": str(exc)}, status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("workspace_home")
-
-
-def workspace_home(request: HttpRequest) -> HttpResponse:
-    from inbox.selectors import first_steps
-
-    steps = first_steps(workspace=request.workspace) if request.membership.can_manage_workspace else []
-    return render(
-        request,
-        "workspace/home.html",
-        {
-            "first_steps": steps if not all(step.done for step in steps) else [],
-            "first_steps_done": sum(step.done for step in steps),
-            "members": selectors.members_of_workspace(workspace=request.workspace),
-            "other_memberships": selectors.memberships_of_user(user=request.user).exclude(
-                workspace=request.workspace
-            ),
-        },
-    )
 
 
 def workspace_settings(request: HttpRequest) -> HttpResponse:
