@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "billing.context_processors.billing",  # its nav entry and the owners' banner
                 "config.csp.nonce",
             ],
         },
