@@ -54,6 +54,8 @@ test: chromium install lint
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The layers and transports contracts in pyproject.toml ([tool.importlinter]).
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

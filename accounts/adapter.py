@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from mail import gateway
-from tenants import app_settings, services
+from tenants import services
 from tenants.models import Membership
 
 # Where a logged-in invitee goes back to once they have proven the invited address.
@@ -38,7 +38,7 @@ class AccountAdapter(DefaultAccountAdapter):
             workspace = owned.workspace if owned else None
         if workspace is None:
             return super().get_signup_redirect_url(request)
-        return handoff_url(request.user, workspace)
+        return services.handoff_url(user=request.user, workspace=workspace)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # The address that login and sign-up limits count. REMOTE_ADDR is the ASGI scope's client,
@@ -55,7 +55,7 @@ class AccountAdapter(DefaultAccountAdapter):
             # One workspace: straight in, not a chooser with one button. Several: the chooser.
             memberships = list(Membership.objects.filter(user=request.user).select_related("workspace")[:2])
             if len(memberships) == 1:
-                return handoff_url(request.user, memberships[0].workspace)
+                return services.handoff_url(user=request.user, workspace=memberships[0].workspace)
             return "/workspaces/"
         return super().get_login_redirect_url(request)
 
@@ -101,9 +101,3 @@ def code_lifetime(kind: str) -> str:
     }[kind]
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{pluralize(minutes)}"
-
-
-def handoff_url(user, workspace) -> str:
-    """A one-time link that signs `user` in on `workspace`'s own host."""
-    token = services.handoff_create(user=user, workspace=workspace)
-    return app_settings.workspace_url(workspace.slug, f"/handoff/?token={token}")

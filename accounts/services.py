@@ -53,9 +53,10 @@ def _in_own_login(request: HttpRequest, user: User) -> bool:
 
 def account_take_back(*, user: User, email: str, keep_session_of: HttpRequest | None = None) -> dict:
     """Leave `user` reachable through `email` alone: other addresses removed, the password cleared
-    (every session with it ends), API keys revoked, pending sign-in links spent, open inbox sockets
-    closed; and tell `email` what was done and which workspaces the account is in. Returns that."""
-    from api import services as api_services
+    (every session with it ends), pending sign-in links spent, and, by the apps above through
+    tenants.hooks.account_taken_back, API keys revoked and open inbox sockets closed; and tell `email`
+    what was done and which workspaces the account is in. Returns that."""
+    from tenants import hooks
     from tenants.models import Membership, WorkspaceHandoff
 
     with transaction.atomic():
@@ -73,30 +74,14 @@ def account_take_back(*, user: User, email: str, keep_session_of: HttpRequest | 
         user.save(update_fields=["email", "signup_email", "password"])
         WorkspaceHandoff.objects.filter(user=user, used_at__isnull=True).delete()
         memberships = list(Membership.objects.filter(user=user).select_related("workspace"))
-        keys = sum(
-            api_services.api_keys_revoke_of(
-                workspace=membership.workspace, user_id=user.pk, reason="Its maker's account was taken back."
-            )
-            for membership in memberships
-        )
-        _sessions_end_on_commit(user, [membership.workspace.schema_name for membership in memberships])
+        removed = {"addresses": others, "api_keys": 0}
+        for taken in hooks.account_taken_back(user=user, workspaces=[m.workspace for m in memberships]):
+            removed.update(taken)
     if keep_session_of is not None and keep_session_of.user.pk == user.pk:
         update_session_auth_hash(keep_session_of, user)  # the prover stays signed in here
-    removed = {
-        "addresses": others,
-        "api_keys": keys,
-        "workspaces": [f"{m.workspace.name} ({m.get_role_display().lower()})" for m in memberships],
-    }
+    removed["workspaces"] = [f"{m.workspace.name} ({m.get_role_display().lower()})" for m in memberships]
     _send_taken_back_mail(email=email, removed=removed)
     return removed
-
-
-def _sessions_end_on_commit(user: User, schemas: list[str]) -> None:
-    from inbox import realtime
-
-    realtime.publish_on_commit(
-        [realtime.member_group(schema, user.pk) for schema in schemas], {"type": "session.ended"}
-    )
 
 
 def _send_taken_back_mail(*, email: str, removed: dict) -> None:

@@ -61,6 +61,20 @@ def api_keys_revoke_of(*, workspace, user_id: int, reason: str) -> int:
         )
 
 
+def member_removed(*, workspace, user: User, by: User) -> None:
+    """tenants.hooks.member_removed: the keys they made in the workspace stop with them."""
+    api_keys_revoke_of(workspace=workspace, user_id=user.pk, reason=f"{user.name} left the workspace.")
+
+
+def account_taken_back(*, user: User, workspaces: list) -> dict:
+    """tenants.hooks.account_taken_back: every key the account made is revoked; says how many."""
+    revoked = sum(
+        api_keys_revoke_of(workspace=workspace, user_id=user.pk, reason="Its maker's account was taken back.")
+        for workspace in workspaces
+    )
+    return {"api_keys": revoked}
+
+
 class KeyRefused(Exception):
     """A live key whose maker cannot act now; the message says why, for the API's 403."""
 

@@ -122,6 +122,16 @@ def grace_ends(account: BillingAccount) -> dt.datetime | None:
     return account.past_due_since + dt.timedelta(days=settings.PARLEY_BILLING_GRACE_DAYS)
 
 
+def invitation_limit_check(*, workspace: Workspace) -> None:
+    """tenants.hooks.before_invitation: a pending invitation holds a seat."""
+    limit_check(SEATS, workspace)
+
+
+def joining_limit_check(*, workspace: Workspace) -> None:
+    """tenants.hooks.before_joining: only members count once an invitation is accepted."""
+    limit_check(MEMBERS, workspace)
+
+
 def limit_check(resource: Resource, workspace: Workspace | None = None) -> None:
     """Raise PlanLimitReached if the workspace cannot have one more of `resource`. Call it inside the
     transaction that creates it: it holds a lock on (workspace, resource) until that commits, so two

@@ -80,8 +80,9 @@ def portal_start(*, workspace: Any, by: Any) -> str:
 
 
 def seats_changed(workspace: Any) -> None:
-    """A member joined or left: once this transaction commits, queue the subscription's quantity
-    update (never inside the request: Stripe may be slow or away). Nothing while billing is off."""
+    """A member joined or left (tenants.hooks.members_changed): once this transaction commits, queue
+    the subscription's quantity update (never inside the request: Stripe may be slow or away).
+    Nothing while billing is off."""
     from billing.plans import billing_enabled
 
     if not billing_enabled():

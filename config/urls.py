@@ -7,14 +7,14 @@ from api import key_views as api_key_views
 from api.rest import api
 from billing import owner_views as billing_views
 from config import csp
-from inbox import inbox_views, report_views
+from inbox import home_views, inbox_views, report_views
 from inbox import views as website_views
 from tenants import team_views
 from tenants import views as tenant_views
 from webhooks import views as webhook_views
 
 urlpatterns = [
-    path("", tenant_views.workspace_home, name="workspace_home"),
+    path("", home_views.workspace_home, name="workspace_home"),
     path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
     path("switch/<slug:slug>/", tenant_views.workspace_open, name="workspace_switch"),
     path("handoff/", tenant_views.handoff, name="workspace_handoff"),

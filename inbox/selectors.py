@@ -13,12 +13,19 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from accounts.models import User
 from config import request_input
 from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
+from tenants import app_settings
 
 SYNC_LIMIT = 500
 
 
 def website_by_id(website_id: int) -> Website | None:
     return Website.objects.filter(pk=website_id).first()
+
+
+def website_snippet(*, website: Website) -> str:
+    """The line a customer pastes into their pages to show this website's chat widget."""
+    src = app_settings.public_url("/widget.js")
+    return f'<script src="{src}" data-site="{website.site_key}" async></script>'
 
 
 def websites_of_workspace() -> QuerySet[Website]:

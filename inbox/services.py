@@ -33,7 +33,7 @@ from inbox.models import CannedResponse, Contact, Conversation, InboxSettings, L
 from inbox.origins import origins_parse
 from inbox.selectors import mention_handle, message_payload
 from tenants import secret_box
-from tenants.context import schema_statement, workspace_rows
+from tenants.context import schema_statement, workspace_rows, workspace_schema
 from tenants.models import Membership, SiteKey, Workspace
 from webhooks.services import event_record
 
@@ -633,6 +633,26 @@ def conversations_unassign_member(*, user_id: int, by: User) -> int:
         conversation_assign(conversation=conversation, assignee=None, by=by)
         unassigned += 1
     return unassigned
+
+
+def member_removed(*, workspace: Workspace, user: User, by: User) -> None:
+    """tenants.hooks.member_removed: what they had open goes back to the queue, and every inbox they
+    have open on the workspace closes once the removal commits."""
+    with workspace_schema(workspace.schema_name):
+        conversations_unassign_member(user_id=user.pk, by=by)
+    realtime.publish_on_commit(
+        [realtime.member_group(workspace.schema_name, user.pk)], {"type": "membership.revoked"}
+    )
+
+
+def account_taken_back(*, user: User, workspaces: list[Workspace]) -> dict:
+    """tenants.hooks.account_taken_back: every inbox the account has open, on any workspace, closes
+    once the take-back commits."""
+    realtime.publish_on_commit(
+        [realtime.member_group(workspace.schema_name, user.pk) for workspace in workspaces],
+        {"type": "session.ended"},
+    )
+    return {}
 
 
 def conversations_wake_snoozed() -> int:

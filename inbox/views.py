@@ -25,11 +25,6 @@ def _website_or_404(website_id: int) -> Website:
     return website
 
 
-def snippet(website: Website) -> str:
-    src = app_settings.public_url("/widget.js")
-    return f'<script src="{src}" data-site="{website.site_key}" async></script>'
-
-
 def widget_csp_sources() -> dict[str, str]:
     """What a customer's Content-Security-Policy must allow for the widget: the script, and both its
     connections (the WebSocket and the HTTP fallback). Its styles need no source (see the README)."""
@@ -78,7 +73,7 @@ def website_detail(request: HttpRequest, website_id: int) -> HttpResponse:
         {
             "website": website,
             "form": form,
-            "snippet": snippet(website),
+            "snippet": selectors.website_snippet(website=website),
             "csp": widget_csp_sources(),
             # Shown once, right after it was made; only its encrypted form is kept.
             "identity_secret": request.session.pop(_SECRET_SESSION_KEY, None),

@@ -13,10 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from billing import limits
-from billing import services as billing_services
 from mail import gateway
-from tenants import app_settings
+from tenants import app_settings, hooks
 from tenants.exceptions import (
     HandoffInvalid,
     InvitationAddressUnproven,
@@ -187,6 +185,12 @@ def handoff_create(*, user: User, workspace: Workspace) -> str:
     return raw
 
 
+def handoff_url(*, user: User, workspace: Workspace) -> str:
+    """A one-time link that signs `user` in on `workspace`'s own host (a handoff_create token)."""
+    token = handoff_create(user=user, workspace=workspace)
+    return app_settings.workspace_url(workspace.slug, f"/handoff/?token={token}")
+
+
 def handoff_redeem(*, raw_token: str, workspace: Workspace) -> User:
     """Spend a handoff token on the host of `workspace`; return its user or raise HandoffInvalid."""
     with transaction.atomic():
@@ -223,13 +227,9 @@ def _other_owner_exists(membership: Membership) -> bool:
 
 
 def membership_remove(*, membership: Membership, by: User) -> None:
-    """Take someone out of a workspace: their open conversations become unassigned, the API keys they
-    made are revoked, and every inbox they have open on it closes."""
-    from api import services as api_services
-    from inbox import realtime
-    from inbox import services as inbox_services
-    from tenants.context import workspace_schema
-
+    """Take someone out of a workspace. In the same transaction, through tenants.hooks: the paid seats
+    are recounted (billing), their open conversations become unassigned and every inbox they have open
+    on it closes (inbox), and the API keys they made are revoked (api)."""
     workspace = membership.workspace
     with transaction.atomic():
         _lock_team(workspace)
@@ -243,17 +243,9 @@ def membership_remove(*, membership: Membership, by: User) -> None:
             raise WorkspaceRoleRequired("Only an owner can remove an owner.")
         if membership.role == Membership.Role.OWNER and not _other_owner_exists(membership):
             raise LastOwner("A workspace needs an owner: make someone else owner first.")
-        user_id = membership.user_id
         membership.delete()
-        billing_services.seats_changed(workspace)
-        with workspace_schema(workspace.schema_name):
-            inbox_services.conversations_unassign_member(user_id=user_id, by=by)
-        api_services.api_keys_revoke_of(
-            workspace=workspace, user_id=user_id, reason=f"{membership.user.name} left the workspace."
-        )
-        realtime.publish_on_commit(
-            [realtime.member_group(workspace.schema_name, user_id)], {"type": "membership.revoked"}
-        )
+        hooks.members_changed(workspace=workspace)
+        hooks.member_removed(workspace=workspace, user=membership.user, by=by)
 
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -275,7 +267,7 @@ def invitation_create(
         raise InvitationInvalid(f"{email} is already a member of this workspace.")
     raw = secrets.token_urlsafe(32)
     with transaction.atomic():
-        limits.limit_check(limits.SEATS, workspace)
+        hooks.before_invitation(workspace=workspace)  # billing: the plan's seats
         invitation = Invitation.objects.create(
             workspace=workspace,
             email=email,
@@ -328,14 +320,14 @@ def invitation_accept(*, raw_token: str, workspace: Workspace, user: User) -> Me
         if invitation.accepted_at is not None:  # a concurrent accept won
             raise InvitationInvalid("This invitation was already used.")
         if not Membership.objects.filter(user=user, workspace=workspace).exists():
-            limits.limit_check(limits.MEMBERS, workspace)
+            hooks.before_joining(workspace=workspace)  # billing: the plan's seats
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         membership, joined = Membership.objects.get_or_create(
             user=user, workspace=workspace, defaults={"role": invitation.role}
         )
         if joined:
-            billing_services.seats_changed(workspace)
+            hooks.members_changed(workspace=workspace)
         return membership
 
 

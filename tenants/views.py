@@ -1,4 +1,5 @@
-"""Pages about workspaces: the public chooser, a workspace's home and settings, and host handoffs."""
+"""Pages about workspaces: the public chooser, a workspace's settings, and host handoffs. A workspace's
+overview shows the inbox's first steps, so it is inbox/home_views.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.adapter import handoff_url
 from tenants import app_settings, selectors, services
 from tenants.exceptions import HandoffInvalid, WorkspaceError, WorkspaceSlugInvalid, WorkspaceSlugTaken
 from tenants.forms import WorkspaceSettingsForm
@@ -35,7 +35,7 @@ def workspace_open(request: HttpRequest, slug: str) -> HttpResponse:
     membership = selectors.memberships_of_user(user=request.user).filter(workspace__slug=slug).first()
     if membership is None:
         raise Http404("No such workspace.")
-    return HttpResponseRedirect(handoff_url(request.user, membership.workspace))
+    return HttpResponseRedirect(services.handoff_url(user=request.user, workspace=membership.workspace))
 
 
 # --- Workspace host
@@ -49,24 +49,6 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return render(request, "workspace/handoff_invalid.html", {"reason": str(exc)}, status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("workspace_home")
-
-
-def workspace_home(request: HttpRequest) -> HttpResponse:
-    from inbox.selectors import first_steps
-
-    steps = first_steps(workspace=request.workspace) if request.membership.can_manage_workspace else []
-    return render(
-        request,
-        "workspace/home.html",
-        {
-            "first_steps": steps if not all(step.done for step in steps) else [],
-            "first_steps_done": sum(step.done for step in steps),
-            "members": selectors.members_of_workspace(workspace=request.workspace),
-            "other_memberships": selectors.memberships_of_user(user=request.user).exclude(
-                workspace=request.workspace
-            ),
-        },
-    )
 
 
 def workspace_settings(request: HttpRequest) -> HttpResponse:
@@ -93,7 +75,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
         else:
             if workspace.slug != old_slug:
                 # The session cookie belongs to the old host: carry the owner over to the new one.
-                return HttpResponseRedirect(handoff_url(request.user, workspace))
+                return HttpResponseRedirect(services.handoff_url(user=request.user, workspace=workspace))
             messages.success(request, "Workspace saved.")
             return redirect("workspace_settings")
     return render(

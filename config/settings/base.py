@@ -7,10 +7,10 @@ from urllib.parse import unquote, urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config import embedded_services
 from config.edge import trusted_networks
+from config.embedded_services import PROJECT_DIR
 
-BASE_DIR = embedded_services.PROJECT_DIR
+BASE_DIR = PROJECT_DIR
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -84,7 +84,6 @@ SHARED_APPS = [
     "allauth.account",
     "django_htmx",  # no tables; request.htmx
     "ninja",  # no tables; serves the API docs' static files
-    "template_partials",  # no tables; named partials in templates
     "django.contrib.postgres",  # no tables; ArrayField, full-text search
     "channels",  # no tables; WebSocket consumers
     "procrastinate.contrib.django",  # one job queue for every workspace, so it lives once, in public
@@ -135,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "billing.context_processors.billing",  # its nav entry and the owners' banner
                 "config.csp.nonce",
             ],
         },
@@ -143,67 +143,64 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "config.asgi.application"
 
-# --- Data: PostgreSQL and Redis, embedded under .data/ unless given
-if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db_url("DATABASE_URL")}
-    # A unix-socket directory is written percent-encoded in the URL (postgres://u@%2Frun%2Fpg/db);
-    # django-environ leaves it encoded, psycopg wants the path.
-    DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
-elif not env.bool("PARLEY_EMBEDDED_SERVICES", default=True):
-    raise ImproperlyConfigured("DATABASE_URL is required here (embedded services are off)")
-else:
-    _pg = embedded_services.ensure_postgres()
-    DATABASES = {
-        "default": {
-            "NAME": embedded_services.DATABASE_NAME,
-            "USER": _pg.user,
-            "HOST": _pg.socket_dir,
-            "PORT": str(_pg.port),
-        }
-    }
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# A pool per process (psycopg_pool through Django). Django keeps a connection per async context,
-# so without a pool every open WebSocket would either hold a connection of its own or open one for
-# each message. django-tenants forgets the search_path whenever a connection goes back to the pool,
-# so every borrower sets its own schema again.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool does the keeping
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-    "min_size": env.int("DATABASE_POOL_MIN", default=2),
-    "max_size": env.int("DATABASE_POOL_MAX", default=16),
-    "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
-}
-# A second, small pool per process for the statements consumers run on the event loop itself (the
-# visitor's message write, see tenants.context.workspace_script): no thread hop per message.
-PARLEY_ASYNC_DATABASE_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
-# All opened at start: a pool grown one connection at a time under a burst of messages left them
-# queueing behind the first few for seconds (each new connection costs the busy server a handshake).
-PARLEY_ASYNC_DATABASE_POOL_MIN = env.int("DATABASE_ASYNC_POOL_MIN", default=PARLEY_ASYNC_DATABASE_POOL_MAX)
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
+# --- Data: PostgreSQL at DATABASE_URL, Redis at REDIS_URL. Importing this module starts no server:
+# local.py and test.py build on embedded.py, which starts an embedded PostgreSQL and Redis under
+# .data/ for whichever URL is unset; production.py requires both.
+DATABASE_URL = env("DATABASE_URL", default="")
 REDIS_URL = env("REDIS_URL", default="")
-if not REDIS_URL:
-    if not env.bool("PARLEY_EMBEDDED_SERVICES", default=True):
-        raise ImproperlyConfigured("REDIS_URL is required here (embedded services are off)")
-    REDIS_URL = embedded_services.ensure_redis()
 REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="parley")
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": REDIS_KEY_PREFIX,
+
+def database_settings(connection: dict) -> dict:
+    """DATABASES["default"] for one PostgreSQL server (`connection`: NAME, USER, HOST, PORT...)."""
+    return {
+        **connection,
+        "ENGINE": "django_tenants.postgresql_backend",
+        # A pool per process (psycopg_pool through Django). Django keeps a connection per async context,
+        # so without a pool every open WebSocket would either hold a connection of its own or open one
+        # for each message. django-tenants forgets the search_path whenever a connection goes back to
+        # the pool, so every borrower sets its own schema again.
+        "CONN_MAX_AGE": 0,  # the pool does the keeping
+        "OPTIONS": {
+            **connection.get("OPTIONS", {}),
+            "pool": {
+                "min_size": env.int("DATABASE_POOL_MIN", default=2),
+                "max_size": env.int("DATABASE_POOL_MAX", default=16),
+                "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+            },
+        },
     }
-}
-CHANNEL_LAYERS = {
-    "default": {
+
+
+def database_from_url() -> dict:
+    """The connection DATABASE_URL names."""
+    connection = env.db_url("DATABASE_URL")
+    # A unix-socket directory is written percent-encoded in the URL (postgres://u@%2Frun%2Fpg/db);
+    # django-environ leaves it encoded, psycopg wants the path.
+    connection["HOST"] = unquote(connection.get("HOST") or "")
+    return connection
+
+
+def cache_settings(redis_url: str, key_prefix: str) -> dict:
+    """CACHES["default"] on one Redis server."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": key_prefix,
+    }
+
+
+def channel_layer_settings(redis_url: str, key_prefix: str) -> dict:
+    """CHANNEL_LAYERS["default"] on one Redis server."""
+    return {
         "BACKEND": "config.channel_layer.WaitingRedisChannelLayer",
         "CONFIG": {
             "max_connections": env.int("PARLEY_REDIS_MAX_CONNECTIONS", default=200),
             # redis-py 8 gives every socket a 5 s read timeout, the very time channels-redis blocks
             # waiting for a message (BZPOPMIN 5): an idle consumer would die after 5 quiet seconds.
             # A read timeout above that keeps a dead Redis detectable without killing idle sockets.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
-            "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+            "hosts": [{"address": redis_url, "socket_timeout": 15, "socket_connect_timeout": 5}],
+            "prefix": f"{key_prefix}:asgi",
             # Past `capacity` waiting messages, channels-redis drops a channel's messages silently
             # (default 100). A workspace's agents group gets every message of every visitor, so one
             # busy second would overflow 100; 2000 absorbs bursts. An overflow loses no data (it is
@@ -214,7 +211,19 @@ CHANNEL_LAYERS = {
             "expiry": env.int("PARLEY_CHANNEL_EXPIRY", default=15),
         },
     }
-}
+
+
+# Empty where the URL is unset: embedded.py fills them in, and production.py refuses to start.
+DATABASES = {"default": database_settings(database_from_url())} if DATABASE_URL else {}
+CACHES = {"default": cache_settings(REDIS_URL, REDIS_KEY_PREFIX)} if REDIS_URL else {}
+CHANNEL_LAYERS = {"default": channel_layer_settings(REDIS_URL, REDIS_KEY_PREFIX)} if REDIS_URL else {}
+# A second, small pool per process for the statements consumers run on the event loop itself (the
+# visitor's message write, see tenants.context.workspace_statement): no thread hop per message.
+PARLEY_ASYNC_DATABASE_POOL_MAX = env.int("DATABASE_ASYNC_POOL_MAX", default=8)
+# All opened at start: a pool grown one connection at a time under a burst of messages left them
+# queueing behind the first few for seconds (each new connection costs the busy server a handshake).
+PARLEY_ASYNC_DATABASE_POOL_MIN = env.int("DATABASE_ASYNC_POOL_MIN", default=PARLEY_ASYNC_DATABASE_POOL_MAX)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts (django-allauth)
 AUTH_USER_MODEL = "accounts.User"

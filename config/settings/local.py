@@ -1,7 +1,7 @@
 """Development on one machine: `make run`."""
 
-from .base import *  # noqa: F403
-from .base import env
+from .embedded import *  # noqa: F403
+from .embedded import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-3f9a1c7e5b2d48e6a0c1f7d9e2b4a6c8")

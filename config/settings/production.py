@@ -1,12 +1,16 @@
 """Production: every secret and host from the environment, HTTPS only."""
 
-import os
-
-# Never start a PostgreSQL or Redis of our own in production: DATABASE_URL and REDIS_URL must be set.
-os.environ.setdefault("PARLEY_EMBEDDED_SERVICES", "0")
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import PARLEY_URL_SCHEME, env
+from .base import DATABASE_URL, PARLEY_URL_SCHEME, REDIS_URL, env
+
+# Never a PostgreSQL or Redis of our own in production (only embedded.py starts them, and this module
+# builds on base.py): both servers are given.
+if not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL is required here (production starts no embedded server)")
+if not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL is required here (production starts no embedded server)")
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

@@ -1,7 +1,7 @@
 """The test suite: real PostgreSQL and Redis, keys apart from a running dev server's."""
 
-from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, env
+from .embedded import *  # noqa: F403
+from .embedded import CACHES, CHANNEL_LAYERS, env
 
 SECRET_KEY = "test-only-key-not-secret-0c4b7e2a9d1f6e8b3a5c7d9e1f2a4b6c"  # noqa: S105
 DEBUG = False

@@ -10,7 +10,6 @@ from django.template.loader import render_to_string
 from accounts.models import User
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
-from inbox.views import snippet
 from tenants import app_settings, selectors, services
 from tenants.context import workspace_schema
 from tenants.models import Workspace
@@ -60,7 +59,7 @@ class Command(BaseCommand):
             render_to_string(
                 "demo/host_page.html",
                 {
-                    "snippet": snippet(website),
+                    "snippet": inbox_selectors.website_snippet(website=website),
                     "reply_command": ".venv/bin/python manage.py agent_reply demo 'Hello!'",
                 },
             )
