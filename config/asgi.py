@@ -14,16 +14,19 @@ django_asgi_app = get_asgi_application()
 
 from config import shutdown  # noqa: E402
 from config.edge import EdgeMiddleware  # noqa: E402
-from inbox.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+from inbox import routing as agent_routing  # noqa: E402
+from widget import routing as visitor_routing  # noqa: E402
 
 routes = ProtocolTypeRouter(
     {
         # The widget's long-poll endpoints bypass Django's synchronous middleware (see
-        # inbox/widget_http.py); every other request is Django's.
-        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),
+        # widget/http_fallback.py); every other request is Django's.
+        "http": URLRouter([*visitor_routing.http_urlpatterns, re_path(r"", django_asgi_app)]),
         # The widget socket checks each connection's Origin against its website's allowed
         # origins itself: they are customers' sites, not our hosts.
-        "websocket": URLRouter(websocket_urlpatterns),
+        "websocket": URLRouter(
+            [*visitor_routing.websocket_urlpatterns, *agent_routing.websocket_urlpatterns]
+        ),
     }
 )
 # Outermost: every request and socket below sees the client address it decides.

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from inbox import rate_limits
+from widget import rate_limits
 
 REPORT_PATH = "/csp-report/"
 # Browsers send one violation per report (report-uri) or a few in a batch (Reporting API), each well

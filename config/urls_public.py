@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from billing import views as billing_views
 from config import csp
-from inbox import widget_script
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -12,8 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("workspaces/", tenant_views.workspace_list, name="workspace_list"),
     path("workspaces/<slug:slug>/open/", tenant_views.workspace_open, name="workspace_open"),
-    path("widget.js", widget_script.widget_js, name="widget_js"),
-    path("widget.<str:version>.js", widget_script.widget_js_pinned, name="widget_js_pinned"),
+    path("", include("widget.urls")),
     path("csp-report/", csp.report, name="csp_report"),
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

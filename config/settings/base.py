@@ -90,6 +90,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "inbox",  # contacts, conversations and messages of one workspace
+    "widget",  # no tables; the visitor's side of the inbox (socket, HTTP fallback, script)
     "webhooks",  # a workspace's endpoints and their deliveries
     "api",  # a workspace's API keys
 ]

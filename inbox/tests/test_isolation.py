@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from inbox.models import Contact, Message
-from inbox.tests.conftest import connect_visitor
+from inbox.tests.sites import connect_visitor
 from tenants.context import in_workspace, run_in_workspace
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from inbox import services
 from inbox.models import Conversation, Label
-from inbox.tests.conftest import connect_visitor
-from inbox.tests.test_inbox_consumer import _open_inbox
-from inbox.tests.test_widget_http import _client
+from inbox.tests.sites import connect_visitor
+from inbox.tests.test_agent_consumer import _open_inbox
 from tenants.context import run_in_workspace
+from widget.tests.test_http_fallback import _client
 
 # Deterministic, and a few seconds each: these run with the suite on every `make test`.
 FUZZ = hypothesis_settings(

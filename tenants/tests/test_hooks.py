@@ -17,8 +17,11 @@ def test_what_runs_at_each_moment():
         "before_invitation": ["billing.limits.invitation_limit_check"],
         "before_joining": ["billing.limits.joining_limit_check"],
         "members_changed": ["billing.services.seats_changed"],
-        "member_removed": ["inbox.services.member_removed", "api.services.member_removed"],
-        "account_taken_back": ["inbox.services.account_taken_back", "api.services.account_taken_back"],
+        "member_removed": ["inbox.services.conversations.member_removed", "api.services.member_removed"],
+        "account_taken_back": [
+            "inbox.services.conversations.account_taken_back",
+            "api.services.account_taken_back",
+        ],
     }
 
 

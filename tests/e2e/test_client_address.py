@@ -16,8 +16,8 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from inbox import rate_limits
 from tests.e2e.conftest import running_server
+from widget import rate_limits
 
 # The servers need the test database to exist; these tests write nothing to it.
 pytestmark = pytest.mark.django_db

@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from inbox import presence, rate_limits, selectors, services
+from inbox import presence, selectors, services
 from inbox.exceptions import InboxError, VisitorRateLimited, VisitorUnknown
 from inbox.models import Contact, Conversation, Website
 from inbox.origins import origin_normalize
 from tenants.context import in_public, in_workspace
 from tenants.models import SiteKey
+from widget import rate_limits
 
 R = TypeVar("R")
 

@@ -15,7 +15,7 @@ from config.asgi import application
 from inbox import services
 from inbox.models import Conversation
 from inbox.redis_clients import sync_client
-from inbox.tests.conftest import ORIGIN_A, ORIGIN_B
+from inbox.tests.sites import ORIGIN_A, ORIGIN_B
 from tenants.context import in_workspace
 from tests.polling import eventually_async
 

@@ -9,7 +9,7 @@ The visitor token travels in the X-Parley-Visitor header. These endpoints are se
 beside Django, not through Django's (synchronous) middleware: a poll waiting 25 seconds must
 cost a coroutine, not the thread every request of the process shares. They use no cookies, so
 no CSRF; CORS answers only the origins the website allows. Checks and limits are the socket's,
-through the same inbox.widget functions; and a visitor, or an address, may keep only so many polls
+through the same widget.services functions; and a visitor, or an address, may keep only so many polls
 waiting at once (PARLEY_POLLS_PER_VISITOR, PARLEY_POLLS_PER_IP): past that, 429 at once. When the
 server is stopping, waiting polls answer at once (config/shutdown.py).
 """
@@ -26,8 +26,10 @@ from channels.generic.http import AsyncHttpConsumer
 from channels.layers import get_channel_layer
 
 from config import request_input, shutdown
-from inbox import rate_limits, realtime, widget
+from inbox import realtime
 from inbox.exceptions import InboxError
+from widget import rate_limits
+from widget import services as widget
 
 POLL_SECONDS = 25
 # A poll's slot lapses by itself this long after it was taken, if its process died before giving it back.

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from inbox.widget_script import DIST
+from widget.script_views import DIST
 
 pytestmark = pytest.mark.django_db
 

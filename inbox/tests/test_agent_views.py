@@ -12,32 +12,16 @@ from django.utils import timezone
 
 from conftest import host_client
 from inbox import selectors, services
-from inbox.exceptions import InboxError
 from inbox.models import Conversation, Message
+from inbox.tests.sites import in_schema, visitor_writes
 from tenants.context import run_in_workspace
 from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 
-def _visitor_writes(workspace, website, body: str, *, name: str = "") -> Conversation:
-    def write():
-        contact, _ = services.contact_for_visitor(website=website, token=None)
-        if name:
-            contact.name = name
-            contact.save(update_fields=["name"])
-        message, _ = services.message_from_visitor(contact_id=contact.pk, body=body)
-        return Conversation.objects.get(pk=message.conversation_id)
-
-    return run_in_workspace(workspace.schema_name, write)
-
-
-def _in_a(workspace_a, func, *args, **kwargs):
-    return run_in_workspace(workspace_a.schema_name, func, *args, **kwargs)
-
-
 def test_the_inbox_lists_conversations_and_opening_one_marks_it_read(client_a, workspace_a, website_a):
-    conversation = _visitor_writes(workspace_a, website_a, "Where is my <b>order</b>?", name="Maria")
+    conversation = visitor_writes(workspace_a, website_a, "Where is my <b>order</b>?", name="Maria")
 
     page = client_a.get("/inbox/?tab=unassigned").content.decode()
     assert "Maria" in page and "Where is my &lt;b&gt;order&lt;/b&gt;?" in page  # escaped
@@ -45,11 +29,11 @@ def test_the_inbox_lists_conversations_and_opening_one_marks_it_read(client_a, w
 
     opened = client_a.get(f"/inbox/c/{conversation.pk}/").content.decode()
     assert f'id="thread-{conversation.pk}"' in opened and "bubble-visitor" in opened
-    assert _in_a(workspace_a, lambda: Conversation.objects.get(pk=conversation.pk).unread_count) == 0
+    assert in_schema(workspace_a, lambda: Conversation.objects.get(pk=conversation.pk).unread_count) == 0
 
 
 def test_htmx_opens_only_the_conversation_pane(client_a, workspace_a, website_a):
-    conversation = _visitor_writes(workspace_a, website_a, "Hi")
+    conversation = visitor_writes(workspace_a, website_a, "Hi")
     response = client_a.get(
         f"/inbox/c/{conversation.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="conversation-pane"
     )
@@ -58,19 +42,19 @@ def test_htmx_opens_only_the_conversation_pane(client_a, workspace_a, website_a)
 
 
 def test_a_reply_reaches_the_visitor_a_note_does_not(client_a, workspace_a, website_a, owner_a):
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
 
     reply = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": "Hi! How can I help?"})
     note = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": "VIP customer", "kind": "note"})
 
     assert reply.status_code == 200 and "bubble-agent" in reply.content.decode()
     assert note.status_code == 200 and "Private note" in note.content.decode()
-    stored = _in_a(
+    stored = in_schema(
         workspace_a,
         lambda: list(Message.objects.order_by("id").values_list("author_kind", "body", "author_id")),
     )
     assert stored[1:] == [("agent", "Hi! How can I help?", owner_a.pk), ("note", "VIP customer", owner_a.pk)]
-    seen_by_visitor = _in_a(
+    seen_by_visitor = in_schema(
         workspace_a,
         lambda: [m.body for m in selectors.contact_messages_after(contact=conversation.contact)],
     )
@@ -81,14 +65,14 @@ def test_a_reply_reaches_the_visitor_a_note_does_not(client_a, workspace_a, webs
     ("body", "expected"), [("", "cannot be empty"), ("x" * 5001, "limited to 5,000 characters")]
 )
 def test_a_bad_reply_is_refused_with_a_clear_error(client_a, workspace_a, website_a, body, expected):
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
     response = client_a.post(f"/inbox/c/{conversation.pk}/reply/", {"body": body})
     assert response.status_code == 422 and expected in response.content.decode()
-    assert _in_a(workspace_a, Message.objects.count) == 1
+    assert in_schema(workspace_a, Message.objects.count) == 1
 
 
 def test_actions_write_system_events_into_the_thread(client_a, workspace_a, website_a, owner_a):
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
     url = f"/inbox/c/{conversation.pk}"
 
     assert client_a.post(f"{url}/assign/", {"assignee": "me"}).status_code == 200
@@ -96,7 +80,7 @@ def test_actions_write_system_events_into_the_thread(client_a, workspace_a, webs
     assert client_a.post(f"{url}/status/", {"status": "resolved"}).status_code == 200
     assert client_a.post(f"{url}/assign/", {"assignee": ""}).status_code == 200
 
-    events = _in_a(
+    events = in_schema(
         workspace_a,
         lambda: list(
             Message.objects.filter(author_kind="system").order_by("id").values_list("body", flat=True)
@@ -108,57 +92,38 @@ def test_actions_write_system_events_into_the_thread(client_a, workspace_a, webs
         "Ana Owner resolved this conversation",
         "Ana Owner unassigned this conversation",
     ]
-    stored = _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk)
+    stored = in_schema(workspace_a, Conversation.objects.get, pk=conversation.pk)
     assert (stored.status, stored.priority, stored.assignee_id) == ("resolved", 3, None)
 
 
 def test_assigning_to_a_stranger_or_a_bad_status_is_refused(client_a, workspace_a, website_a, owner_b):
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
     url = f"/inbox/c/{conversation.pk}"
     assert client_a.post(f"{url}/assign/", {"assignee": str(owner_b.pk)}).status_code == 422
     assert client_a.post(f"{url}/status/", {"status": "deleted"}).status_code == 422
     assert client_a.post(f"{url}/status/", {"status": "snoozed", "snooze": "someday"}).status_code == 422
     assert client_a.post(f"{url}/priority/", {"priority": "9"}).status_code == 422
-    assert _in_a(workspace_a, Message.objects.filter(author_kind="system").count) == 0
+    assert in_schema(workspace_a, Message.objects.filter(author_kind="system").count) == 0
 
 
 def test_an_agent_can_assign_to_another_member(client_a, workspace_a, website_a, owner_b):
     Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
     client_a.post(f"/inbox/c/{conversation.pk}/assign/", {"assignee": str(owner_b.pk)})
-    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).assignee_id == owner_b.pk
+    assert in_schema(workspace_a, Conversation.objects.get, pk=conversation.pk).assignee_id == owner_b.pk
     mine = client_a.get("/inbox/?tab=mine").content.decode()
     assert f"conversation-row-{conversation.pk}" not in mine
 
 
-def test_a_snoozed_conversation_reopens_by_itself_or_when_the_visitor_writes(workspace_a, website_a, owner_a):
-    first = _visitor_writes(workspace_a, website_a, "One")
-    second = _visitor_writes(workspace_a, website_a, "Two")
-
-    def snooze_both():
-        later = timezone.now() + timedelta(hours=1)
-        for conversation in (first, second):
-            services.conversation_status_set(
-                conversation=conversation, status="snoozed", by=owner_a, snoozed_until=later
-            )
-        Conversation.objects.filter(pk=first.pk).update(snoozed_until=timezone.now() - timedelta(seconds=1))
-        woken = services.conversations_wake_snoozed()
-        services.message_from_visitor(contact_id=second.contact_id, body="Still there?")
-        return woken, list(Conversation.objects.order_by("id").values_list("status", "snoozed_until"))
-
-    woken, states = _in_a(workspace_a, snooze_both)
-    assert woken == 1 and states == [("open", None), ("open", None)]
-
-
 def test_keyset_pages_stay_put_while_new_conversations_arrive(client_a, workspace_a, website_a, owner_a):
-    older = [_visitor_writes(workspace_a, website_a, f"old {i}") for i in range(30)]
-    first = _in_a(
+    older = [visitor_writes(workspace_a, website_a, f"old {i}") for i in range(30)]
+    first = in_schema(
         workspace_a, selectors.conversation_page, agent_id=owner_a.pk,
         filters=selectors.InboxFilters(tab="all"),
     )  # fmt: skip
     for i in range(3):
-        _visitor_writes(workspace_a, website_a, f"new {i}")
-    second = _in_a(
+        visitor_writes(workspace_a, website_a, f"new {i}")
+    second = in_schema(
         workspace_a, selectors.conversation_page, agent_id=owner_a.pk,
         filters=selectors.InboxFilters(tab="all"), cursor=first.next_cursor,
     )  # fmt: skip
@@ -175,17 +140,17 @@ def test_the_list_costs_the_same_queries_at_any_size(client_a, workspace_a, webs
             assert client_a.get("/inbox/?tab=all").status_code == 200
         return len(captured)
 
-    _visitor_writes(workspace_a, website_a, "first")
+    visitor_writes(workspace_a, website_a, "first")
     small = queries_for_inbox()
     for i in range(40):
-        _visitor_writes(workspace_a, website_a, f"more {i}", name=f"Visitor {i}")
+        visitor_writes(workspace_a, website_a, f"more {i}", name=f"Visitor {i}")
     assert queries_for_inbox() == small
 
 
 def test_search_finds_message_text_and_contact_names(client_a, workspace_a, website_a):
-    refund = _visitor_writes(workspace_a, website_a, "I want a refund for my espresso machine")
-    named = _visitor_writes(workspace_a, website_a, "hello", name="Zebulon Quartz")
-    _visitor_writes(workspace_a, website_a, "nothing to see")
+    refund = visitor_writes(workspace_a, website_a, "I want a refund for my espresso machine")
+    named = visitor_writes(workspace_a, website_a, "hello", name="Zebulon Quartz")
+    visitor_writes(workspace_a, website_a, "nothing to see")
 
     def found(q: str) -> set[int]:
         html = client_a.get("/inbox/list/", {"tab": "all", "q": q}).content.decode()
@@ -202,9 +167,9 @@ def test_a_conversation_of_another_workspace_is_404_on_either_host(
     website_b, _ = run_in_workspace(
         workspace_b.schema_name, services.website_create, workspace=workspace_b, name="B", allowed_origins=""
     )
-    b_conversations = [_visitor_writes(workspace_b, website_b, f"B secret {i}") for i in range(3)]
+    b_conversations = [visitor_writes(workspace_b, website_b, f"B secret {i}") for i in range(3)]
     b_id = b_conversations[-1].pk
-    assert not _in_a(workspace_a, Conversation.objects.filter(pk=b_id).exists)
+    assert not in_schema(workspace_a, Conversation.objects.filter(pk=b_id).exists)
     for path in (f"/inbox/c/{b_id}/", f"/inbox/c/{b_id}/messages/?after=0"):
         assert client_a.get(path).status_code == 404
         assert host_client("beta.localhost", owner_a).get(path).status_code == 404
@@ -221,42 +186,6 @@ def test_a_conversation_of_another_workspace_is_404_on_either_host(
         run_in_workspace(workspace_b.schema_name, Conversation.objects.filter(status="resolved").count) == 0
     )
     assert run_in_workspace(workspace_b.schema_name, Message.objects.filter(body="leak?").count) == 0
-
-
-def test_removing_a_member_unassigns_their_open_conversations(workspace_a, website_a, owner_a, owner_b):
-    from tenants import services as tenant_services
-    from tenants.exceptions import LastOwner
-
-    membership = Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
-    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_b, by=owner_a)
-
-    tenant_services.membership_remove(membership=membership, by=owner_a)
-
-    assert not Membership.objects.filter(pk=membership.pk).exists()
-    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).assignee_id is None
-    assert _in_a(workspace_a, Message.objects.filter(body="Ana Owner unassigned this conversation").exists)
-    with pytest.raises(LastOwner):
-        tenant_services.membership_remove(
-            membership=Membership.objects.get(user=owner_a, workspace=workspace_a), by=owner_a
-        )
-
-
-def test_the_periodic_job_wakes_snoozed_conversations_in_every_workspace(workspace_a, website_a, owner_a):
-    from inbox.tasks import wake_snoozed_conversations
-
-    conversation = _visitor_writes(workspace_a, website_a, "Later")
-    _in_a(
-        workspace_a, services.conversation_status_set, conversation=conversation, status="snoozed",
-        by=owner_a, snoozed_until=timezone.now() + timedelta(minutes=5),
-    )  # fmt: skip
-    assert wake_snoozed_conversations() == 0
-    _in_a(
-        workspace_a, lambda: Conversation.objects.update(snoozed_until=timezone.now() - timedelta(seconds=1))
-    )
-    assert wake_snoozed_conversations() == 1
-    assert _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk).status == "open"
-    assert connection.schema_name == "public"  # the job leaves no schema behind
 
 
 @pytest.mark.parametrize(
@@ -277,89 +206,6 @@ def test_the_contact_pane_names_the_browser_not_the_whole_user_agent(user_agent,
     assert Contact(user_agent=user_agent).browser == shown
 
 
-def test_labels_are_managed_in_settings_and_put_on_conversations(client_a, workspace_a, website_a):
-    assert (
-        client_a.post("/settings/inbox/labels/", {"name": "Billing", "color": "#22C55E"}).status_code == 302
-    )
-    duplicate = client_a.post("/settings/inbox/labels/", {"name": "billing", "color": "#22c55e"}, follow=True)
-    assert "already a label" in duplicate.content.decode()
-    bad = client_a.post("/settings/inbox/labels/", {"name": "Bug", "color": "red"}, follow=True)
-    assert "Pick a colour" in bad.content.decode()
-    label = _in_a(workspace_a, lambda: list(selectors.labels_of_workspace()))
-    assert [(lb.name, lb.color) for lb in label] == [("Billing", "#22c55e")]
-
-    tagged = _visitor_writes(workspace_a, website_a, "My invoice is wrong")
-    _visitor_writes(workspace_a, website_a, "Unrelated")
-    response = client_a.post(f"/inbox/c/{tagged.pk}/labels/", {"label": str(label[0].pk), "on": "1"})
-    assert response.status_code == 200 and "label-chip" in response.content.decode()
-    assert client_a.post(f"/inbox/c/{tagged.pk}/labels/", {"label": "999999", "on": "1"}).status_code == 422
-
-    listed = client_a.get("/inbox/list/", {"tab": "all", "label": label[0].pk}).content.decode()
-    assert listed.count('id="conversation-row-') == 1 and f"conversation-row-{tagged.pk}" in listed
-    client_a.post(f"/inbox/c/{tagged.pk}/labels/", {"label": str(label[0].pk), "on": "0"})
-    events = _in_a(
-        workspace_a,
-        lambda: list(
-            Message.objects.filter(author_kind="system").order_by("id").values_list("body", flat=True)
-        ),
-    )
-    assert events == ["Ana Owner added the label Billing", "Ana Owner removed the label Billing"]
-
-
-def test_canned_responses_are_managed_in_settings_and_offered_to_the_composer(client_a):
-    assert (
-        client_a.post(
-            "/settings/inbox/canned/", {"shortcut": "/Refund", "body": "Refunds take 5 days."}
-        ).status_code
-        == 302
-    )
-    bad = client_a.post("/settings/inbox/canned/", {"shortcut": "no spaces", "body": "x"}, follow=True)
-    assert "A shortcut is letters" in bad.content.decode()
-    empty = client_a.post("/settings/inbox/canned/", {"shortcut": "empty", "body": "  "}, follow=True)
-    assert "cannot be empty" in empty.content.decode()
-    assert client_a.get("/inbox/canned.json").json() == {
-        "canned": [{"shortcut": "refund", "body": "Refunds take 5 days."}]
-    }
-
-
-def test_auto_assignment_goes_round_robin_to_available_agents_under_the_limit(
-    workspace_a, website_a, owner_a, owner_b, django_user_model
-):
-    Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
-    stranger = django_user_model.objects.create_user("stranger@example.com", "x")
-
-    def assign(online, away=frozenset()):
-        conversation = _visitor_writes(workspace_a, website_a, "Hello")
-        chosen = _in_a(
-            workspace_a, services.conversation_auto_assign, conversation_id=conversation.pk,
-            online_user_ids=set(online), away_user_ids=set(away),
-        )  # fmt: skip
-        return chosen.pk if chosen else None
-
-    a, b = owner_a.pk, owner_b.pk
-    assert assign({a, b}) is None  # off by default
-    _in_a(workspace_a, services.inbox_settings_update, auto_assign=True, auto_assign_limit=2)
-    assert [assign({a, b}), assign({a, b}), assign({a, b, stranger.pk})] == [*sorted([a, b]), min(a, b)]
-    assert assign({a, b}, away={min(a, b)}) == max(a, b)  # away takes no chats
-    assert assign({a, b}) is None  # both at their limit of 2 open conversations
-    assert assign(set()) is None
-    events = _in_a(workspace_a, lambda: Message.objects.filter(body__contains="round robin").count())
-    assert events == 4
-    with pytest.raises(InboxError):
-        _in_a(workspace_a, services.inbox_settings_update, auto_assign=True, auto_assign_limit=0)
-
-
-def test_auto_assignment_is_switched_on_in_settings(client_a, workspace_a):
-    from inbox.models import InboxSettings
-
-    client_a.post("/settings/inbox/assignment/", {"auto_assign": "on", "auto_assign_limit": "4"})
-    current = _in_a(workspace_a, InboxSettings.current)
-    assert (current.auto_assign, current.auto_assign_limit) == (True, 4)
-    page = client_a.post("/settings/inbox/assignment/", {"auto_assign_limit": "zero"}, follow=True)
-    assert "The limit is a number" in page.content.decode()
-    assert _in_a(workspace_a, InboxSettings.current).auto_assign is True
-
-
 def test_the_contact_pane_lists_the_pages_the_visitor_went_through(client_a, workspace_a, website_a):
     def browse():
         contact, token = services.contact_for_visitor(
@@ -371,7 +217,7 @@ def test_the_contact_pane_lists_the_pages_the_visitor_went_through(client_a, wor
         contact.refresh_from_db()
         return contact, message.conversation_id
 
-    contact, conversation_id = _in_a(workspace_a, browse)
+    contact, conversation_id = in_schema(workspace_a, browse)
     assert contact.recent_pages == [
         "https://s.example/checkout",
         "https://s.example/a",
@@ -382,14 +228,14 @@ def test_the_contact_pane_lists_the_pages_the_visitor_went_through(client_a, wor
 
 
 def test_snooze_until_a_chosen_time(client_a, workspace_a, website_a):
-    conversation = _visitor_writes(workspace_a, website_a, "Call me Monday")
+    conversation = visitor_writes(workspace_a, website_a, "Call me Monday")
     monday = (timezone.localtime() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
     response = client_a.post(
         f"/inbox/c/{conversation.pk}/status/",
         {"status": "snoozed", "snooze": monday.strftime("%Y-%m-%dT%H:%M")},
     )
     assert response.status_code == 200
-    stored = _in_a(workspace_a, Conversation.objects.get, pk=conversation.pk)
+    stored = in_schema(workspace_a, Conversation.objects.get, pk=conversation.pk)
     assert (stored.status, stored.snoozed_until) == ("snoozed", monday)
     past = client_a.post(
         f"/inbox/c/{conversation.pk}/status/", {"status": "snoozed", "snooze": "2020-01-01T09:00"}
@@ -409,8 +255,10 @@ def _opening_tab(client) -> str:
 
 def test_a_team_of_one_opens_on_all(client_a, workspace_a, website_a, owner_a):
     assert _opening_tab(client_a) == "all"
-    conversation = _visitor_writes(workspace_a, website_a, "Hello?")
-    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a)
+    conversation = visitor_writes(workspace_a, website_a, "Hello?")
+    in_schema(
+        workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a
+    )
     assert _opening_tab(client_a) == "all"
 
 
@@ -419,11 +267,15 @@ def test_a_team_opens_on_the_first_tab_with_something_in_it(
 ):
     Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
     assert _opening_tab(client_a) == "mine"  # nothing anywhere
-    conversation = _visitor_writes(workspace_a, website_a, "My first visitor")
+    conversation = visitor_writes(workspace_a, website_a, "My first visitor")
     assert _opening_tab(client_a) == "unassigned"  # a new owner's first conversation is not hidden
-    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_b, by=owner_a)
+    in_schema(
+        workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_b, by=owner_a
+    )
     assert _opening_tab(client_a) == "all"
-    _in_a(workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a)
+    in_schema(
+        workspace_a, services.conversation_assign, conversation=conversation, assignee=owner_a, by=owner_a
+    )
     assert _opening_tab(client_a) == "mine"
     # A tab the URL names is kept, even an empty one.
     assert _active_tab(client_a.get("/inbox/?tab=unassigned").content.decode()) == "unassigned"
@@ -431,7 +283,7 @@ def test_a_team_opens_on_the_first_tab_with_something_in_it(
 
 def test_choosing_the_opening_tab_costs_no_query(client_a, workspace_a, website_a, owner_b):
     Membership.objects.create(user=owner_b, workspace=workspace_a, role=Membership.Role.AGENT)
-    _visitor_writes(workspace_a, website_a, "first")
+    visitor_writes(workspace_a, website_a, "first")
 
     def queries_for(url: str) -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -12,7 +12,7 @@ from django.test import Client
 from config.asgi import application
 from inbox import services
 from inbox.models import Conversation
-from inbox.tests.conftest import connect_visitor
+from inbox.tests.sites import connect_visitor
 from tenants.context import in_workspace
 from tenants.models import Membership
 

@@ -7,9 +7,11 @@ import time
 from urllib.parse import parse_qs
 
 from config import request_input
-from inbox import rate_limits, realtime, widget
+from inbox import realtime
 from inbox.exceptions import InboxError
 from inbox.sockets import LoopConsumer, frame_from, scope_header
+from widget import rate_limits
+from widget import services as widget
 
 logger = logging.getLogger(__name__)
 
