@@ -20,29 +20,34 @@ T = TypeVar("T")
 INTERVAL = 0.05
 
 
+class _Deadline:
+    def __init__(self, timeout: float, what: str) -> None:
+        self.at, self.timeout, self.what = time.monotonic() + timeout, timeout, what or "the condition"
+
+    def met_by(self, answer: object) -> bool:
+        """Whether `answer` ends the wait; past the deadline, the test fails."""
+        if answer:
+            return True
+        if time.monotonic() >= self.at:
+            raise AssertionError(f"not within {self.timeout} s: {self.what} (last seen: {answer!r})")
+        return False
+
+
 def eventually(
     check: Callable[[], T], *, timeout: float = 10.0, what: str = "", interval: float = INTERVAL
 ) -> T:
     """Call `check` until it answers something truthy (returned), for at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = check()
-        if answer:
-            return answer
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {what or 'the condition'} (last seen: {answer!r})")
+    deadline = _Deadline(timeout, what)
+    while not deadline.met_by(answer := check()):
         time.sleep(interval)
+    return answer
 
 
 async def eventually_async(
     check: Callable[[], T], *, timeout: float = 10.0, what: str = "", interval: float = INTERVAL
 ) -> T:
     """`eventually` for async tests: the event loop runs while it waits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = check()
-        if answer:
-            return answer
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {what or 'the condition'} (last seen: {answer!r})")
+    deadline = _Deadline(timeout, what)
+    while not deadline.met_by(answer := check()):
         await asyncio.sleep(interval)
+    return answer
