@@ -4,13 +4,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from mail import gateway
-from tenants import services
+from tenants import secret_box, services
 from tenants.models import Membership
 
 # Where a logged-in invitee goes back to once they have proven the invited address.
@@ -83,6 +84,17 @@ class AccountAdapter(DefaultAccountAdapter):
         if name in CODE_KINDS:
             rebased["expires_in"] = code_lifetime(CODE_KINDS[name])
         gateway.send(f"account/{name}", to=email, context={**rebased, "email": email})
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Two-factor secrets (an authenticator app's key, the recovery codes' seed) are sealed at rest like
+    Parley's other secrets we must read back: a copy of the database alone cannot make codes."""
+
+    def encrypt(self, text: str) -> str:
+        return secret_box.seal(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return secret_box.unseal(encrypted_text)
 
 
 # The code each allauth mail carries, for the "expires in" line of the mail and of the page asking for it.

@@ -82,6 +82,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",  # no tables; collects CSS and JS
     "allauth",  # sign-up, login, verification, password reset, rate limits
     "allauth.account",
+    "allauth.mfa",  # two-factor authentication of users, who are global; required for staff
     "django_htmx",  # no tables; request.htmx
     "ninja",  # no tables; serves the API docs' static files
     "django.contrib.postgres",  # no tables; ArrayField, full-text search
@@ -271,6 +272,13 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+# Two-factor authentication: an authenticator app (TOTP) and recovery codes, no security keys. Staff
+# must have it (staff.permissions); anyone else may turn it on at /accounts/2fa/. The secrets are
+# sealed like our other secrets (accounts.adapter.MFAAdapter).
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Parley"
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
