@@ -104,6 +104,13 @@ def plan_in_force(
         return None
     if account is None or account.pk is None:
         account = BillingAccount.objects.filter(workspace=workspace).first()
+    return plan_in_force_of(account, now=now)
+
+
+def plan_in_force_of(account: BillingAccount | None, *, now: dt.datetime | None = None) -> plans.Plan | None:
+    """`plan_in_force` from an account already read (None: the workspace has none), with no query."""
+    if not plans.billing_enabled():
+        return None
     if account is None:
         return plans.FREE
     if account.status in _PLAN_HOLDS:

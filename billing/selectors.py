@@ -1,4 +1,5 @@
-"""Reads for the owner's billing page: the plan in force, what the workspace uses of it, invoices."""
+"""Reads for the owner's billing page (the plan in force, what the workspace uses of it, invoices) and the
+staff console (a workspace's billing at a glance)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,34 @@ def meters(workspace: Workspace, plan: plans.Plan) -> list[Meter]:
             label = resource.plural[0].upper() + resource.plural[1:]
             found.append(Meter(label, resource.count(workspace), getattr(plan, resource.key)))
     return found
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """A workspace's plan and billing status at a glance (the staff console's lists and pages)."""
+
+    subscribed: plans.Plan  # the plan its account is on (Free without one)
+    in_force: plans.Plan | None  # whose limits apply now; None while billing is off
+    status: str  # a BillingAccount.Status
+    status_label: str
+    grace_ends: dt.datetime | None  # a past-due workspace falls to Free's limits then
+    period_end: dt.datetime | None
+    cancel_at_period_end: bool
+
+
+def billing_summary(account: BillingAccount | None, *, now: dt.datetime | None = None) -> BillingSummary:
+    """The summary of a workspace's billing from its account as already read (None: it has none), with
+    no query: a list reads every row's account in its own query (select_related("billing"))."""
+    status = account.status if account is not None else BillingAccount.Status.NONE
+    return BillingSummary(
+        subscribed=plans.plan_for_key(account.plan) if account is not None else plans.FREE,
+        in_force=limits.plan_in_force_of(account, now=now),
+        status=status,
+        status_label=dict(BillingAccount.Status.choices).get(status, status),
+        grace_ends=limits.grace_ends(account) if account is not None else None,
+        period_end=account.current_period_end if account is not None else None,
+        cancel_at_period_end=account.cancel_at_period_end if account is not None else False,
+    )
 
 
 def account_of(workspace: Workspace) -> BillingAccount:
