@@ -92,8 +92,9 @@ def _send_taken_back_mail(*, email: str, removed: dict) -> None:
     )
 
 
-def account_create_with_proven_address(*, email: str, password: str, display_name: str = "") -> User:
-    """An account for someone who has just proven `email` (an invitation link reached them)."""
+def account_create_with_proven_address(*, email: str, password: str | None, display_name: str = "") -> User:
+    """An account for someone who has proven `email` (an invitation link reached them), or whom an
+    operator vouches for (manage.py create_staff). No password (None): they set one by a reset."""
     with transaction.atomic():
         user = User.objects.create_user(email, password, display_name=" ".join(display_name.split())[:80])
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)

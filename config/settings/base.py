@@ -75,6 +75,7 @@ SHARED_APPS = [
     "tenants",  # workspaces, domains and memberships: read before any schema is chosen
     "accounts",  # users are global, so one login works in every workspace they belong to
     "billing",  # plans and subscriptions belong to the workspace row, not inside it
+    "staff",  # the console of the people who run Parley, and its audit log: across every workspace
     "django.contrib.contenttypes",  # needed by auth and admin
     "django.contrib.auth",  # password hashing, permissions, staff flag
     "django.contrib.sessions",  # one session table serves every host

@@ -1,0 +1,60 @@
+"""The staff console's audit log, in the public schema: what the people who run Parley did, and why."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One staff action: who, what, to which workspace, why, and the state before and after it.
+
+    Written only by `staff.services.audit_record`, exactly once per action, in the action's own
+    transaction. The workspace's slug and name and the staff user's email are copied into the row, so
+    the trail still reads after either is renamed or deleted (the foreign keys then become null).
+    """
+
+    class Action(models.TextChoices):
+        STAFF_GRANT = "staff_grant", "Staff access granted"
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Empty for an action taken from the command line (manage.py create_staff), with no staff user.
+    staff_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    workspace = models.ForeignKey(
+        "tenants.Workspace",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # audit_workspace_idx starts with it
+    )
+    workspace_slug = models.CharField(max_length=40, blank=True)
+    workspace_name = models.CharField(max_length=80, blank=True)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # A workspace's trail, newest first (the detail page), and the whole log by time.
+            models.Index(fields=["workspace", "-created_at", "-id"], name="audit_workspace_idx"),
+            models.Index(fields=["-created_at", "-id"], name="audit_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.staff_email or 'the command line'}"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(name, before, after) of each value the action changed, in the order the action wrote them."""
+        names = dict.fromkeys([*self.before, *self.after])
+        return [
+            (name, self.before.get(name), self.after.get(name))
+            for name in names
+            if self.before.get(name) != self.after.get(name)
+        ]
