@@ -1,4 +1,5 @@
-"""URLs of the public host (PARLEY_BASE_DOMAIN): marketing, sign-up, the workspace chooser."""
+"""URLs of the public host (PARLEY_BASE_DOMAIN): marketing, sign-up, the workspace chooser, and the staff
+console (here only: config/urls.py must never include it)."""
 
 from django.urls import include, path
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("", include("widget.urls")),
     path("csp-report/", csp.report, name="csp_report"),
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
+    path("staff/", include("staff.urls")),
 ]
