@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -12,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
 from config import request_input
+from config.keyset import cursor_decode, cursor_encode
 from inbox.models import CannedResponse, Contact, Conversation, Label, Message, Website
 from tenants import app_settings
 
@@ -152,17 +152,7 @@ def conversation_matches(*, conversation: Conversation, agent_id: int, filters: 
 
 
 def _cursor_encode(conversation: Conversation) -> str:
-    return f"{conversation.last_message_at.timestamp():.6f}_{conversation.pk}"
-
-
-def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
-    """The position a cursor names; None (the first page) for anything this code did not write."""
-    try:
-        stamp, pk = (cursor or "").split("_")
-        position = datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
-    except (ValueError, OverflowError, OSError):  # the last two: a time out of datetime's range
-        return None
-    return position if 0 < position[1] < 2**63 else None  # ids are bigints
+    return cursor_encode(conversation.last_message_at, conversation.pk)
 
 
 @dataclass(frozen=True)
@@ -177,7 +167,7 @@ def conversation_page(
     """One page of the list, latest activity first, by keyset: a page boundary stays put while new
     conversations arrive at the top. Two queries whatever the size (conversations, assignees)."""
     conversations = _filtered_conversations(agent_id=agent_id, filters=filters)
-    if after := _cursor_decode(cursor):
+    if after := cursor_decode(cursor):
         stamp, pk = after
         conversations = conversations.filter(
             Q(last_message_at__lt=stamp) | Q(last_message_at=stamp, id__lt=pk)

@@ -7,7 +7,6 @@ only a workspace's own page looks into its schema (its websites), through tenant
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -16,6 +15,7 @@ from django.utils import timezone
 from billing import plans
 from billing import selectors as billing_selectors
 from billing.models import BillingAccount
+from config.keyset import cursor_decode, cursor_encode
 from inbox import selectors as inbox_selectors
 from inbox.models import Website
 from staff.models import AuditEntry
@@ -104,17 +104,7 @@ def _filtered_workspaces(filters: WorkspaceFilters) -> QuerySet[Workspace]:
 
 
 def _cursor_encode(workspace: Workspace) -> str:
-    return f"{workspace.claimed_at.timestamp():.6f}_{workspace.pk}"
-
-
-def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
-    """The position a cursor names; None (the first page) for anything this code did not write."""
-    try:
-        stamp, pk = (cursor or "").split("_")
-        position = datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
-    except (ValueError, OverflowError, OSError):  # the last two: a time out of datetime's range
-        return None
-    return position if 0 < position[1] < 2**63 else None  # ids are bigints
+    return cursor_encode(workspace.claimed_at, workspace.pk)
 
 
 def workspace_page(
@@ -125,7 +115,7 @@ def workspace_page(
     member count and billing account included."""
     limit = limit or WORKSPACE_PAGE_SIZE
     workspaces = _filtered_workspaces(filters)
-    if after := _cursor_decode(cursor):
+    if after := cursor_decode(cursor):
         stamp, pk = after
         workspaces = workspaces.filter(Q(claimed_at__lt=stamp) | Q(claimed_at=stamp, id__lt=pk))
     owner_email = (
