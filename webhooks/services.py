@@ -110,7 +110,8 @@ def endpoint_update(
             )
         if include_private_notes is not None:
             endpoint.include_private_notes = include_private_notes
-        endpoint.save()
+        if (url, description, event_types, include_private_notes) != (None, None, None, None):
+            endpoint.save()  # only turning it on or off: enable and disable write what they change
         if enabled is True and not endpoint.enabled:
             endpoint_enable(endpoint=endpoint)
         elif enabled is False and endpoint.enabled:
