@@ -107,9 +107,7 @@ def hello(
         # Nothing written to or by this visitor yet, as on most page views: no queries for messages.
         messages, has_agent_reply = [], False
     else:
-        messages = selectors.message_payloads(
-            selectors.contact_messages_after(contact=contact, after_id=after_id), after_id=after_id
-        )
+        messages = _payloads_after(contact, after_id)
         has_agent_reply = selectors.contact_has_agent_reply(contact)
     return {
         "type": "welcome",
@@ -172,7 +170,10 @@ async def visitor_message_receive(
 @_in_site_workspace
 def messages_after(site: WidgetSite, contact_id: int, after_id: int) -> list[dict]:
     """The messages the visitor may see after `after_id`, oldest first, each with its prev_id."""
-    contact = Contact.objects.get(pk=contact_id)
+    return _payloads_after(Contact.objects.get(pk=contact_id), after_id)
+
+
+def _payloads_after(contact: Contact, after_id: int) -> list[dict]:
     return selectors.message_payloads(
         selectors.contact_messages_after(contact=contact, after_id=after_id), after_id=after_id
     )
