@@ -17,6 +17,18 @@ class AuditEntry(models.Model):
 
     class Action(models.TextChoices):
         STAFF_GRANT = "staff_grant", "Staff access granted"
+        SUSPEND = "suspend", "Suspended"
+        UNSUSPEND = "unsuspend", "Unsuspended"
+        PLAN_OVERRIDE = "plan_override", "Plan overridden"
+        TRIAL_EXTEND = "trial_extend", "Trial extended"
+        VERIFICATION_RESEND = "verification_resend", "Verification email sent again"
+        EXPORT = "export", "Export requested"
+        DELETE = "delete", "Deletion scheduled"
+        RESTORE = "restore", "Restored from deletion"
+        SCHEMA_DROP = "schema_drop", "Schema dropped after the grace period"
+        IMPERSONATE_START = "impersonate_start", "Impersonation started"
+        IMPERSONATE_PAGE = "impersonate_page", "Page visited while impersonating"
+        IMPERSONATE_STOP = "impersonate_stop", "Impersonation ended"
 
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -17,6 +17,13 @@ class Workspace(TenantMixin):
     slug = models.SlugField(max_length=40, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by staff (staff.services): a suspended workspace's pages, sockets, API and webhook deliveries
+    # stop until it is unsuspended; nothing in it is deleted.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True, default="")
+    # Set when staff delete it: it is suspended at once and its schema dropped by a job at this time
+    # (PARLEY_DELETE_GRACE_DAYS later); until then staff can restore it.
+    deletion_due_at = models.DateTimeField(null=True, blank=True)
 
     auto_create_schema = True
     auto_drop_schema = True
@@ -34,6 +41,10 @@ class Workspace(TenantMixin):
     @property
     def is_spare(self) -> bool:
         return self.claimed_at is None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class Domain(DomainMixin):
