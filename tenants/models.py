@@ -129,3 +129,34 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.workspace}"
+
+
+class WorkspaceActivity(models.Model):
+    """What happened in one workspace in one hour, kept in the public schema so that the staff console
+    and the platform's health read every workspace's activity without a query into each schema.
+
+    Rows are added to by the write paths (an `INSERT ... ON CONFLICT DO UPDATE` adding to the counts),
+    in the transaction of what they count. `hour` is the start of the hour, in UTC.
+    """
+
+    workspace = models.ForeignKey(
+        Workspace,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique index leads
+    )
+    hour = models.DateTimeField()
+    conversations = models.PositiveIntegerField(default=0)  # conversations started
+    messages = models.PositiveIntegerField(default=0)  # messages written, by visitors and by agents
+    deliveries = models.PositiveIntegerField(default=0)  # webhook delivery attempts that ended
+    delivery_failures = models.PositiveIntegerField(default=0)  # of those, the ones that failed
+    last_at = models.DateTimeField()  # the latest thing counted in this hour
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "hour"], name="workspace_activity_unique_hour")
+        ]
+        indexes = [models.Index(fields=["hour"], name="workspace_activity_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} at {self.hour:%Y-%m-%d %H:00}"
