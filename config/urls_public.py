@@ -1,6 +1,7 @@
 """URLs of the public host (PARLEY_BASE_DOMAIN): marketing, sign-up, the workspace chooser, and the staff
-console (here only: config/urls.py must never include it)."""
+console and Django's admin (here only: config/urls.py must never include them)."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 from billing import views as billing_views
@@ -16,4 +17,5 @@ urlpatterns = [
     path("csp-report/", csp.report, name="csp_report"),
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     path("staff/", include("staff.urls")),
+    path("admin/", admin.site.urls),  # superusers only (staff.admin_site)
 ]

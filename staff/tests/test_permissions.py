@@ -11,7 +11,7 @@ from django.urls import Resolver404, URLPattern, resolve, reverse
 from accounts.models import User
 from conftest import host_client
 from staff import urls as staff_urls
-from staff.tests.conftest import STAFF_PASSWORD, log_in, recovery_code, totp_code
+from staff.tests.conftest import STAFF_PASSWORD, log_in, make_staff, recovery_code, totp_code
 from tenants import app_settings
 from tenants.models import Membership
 
@@ -74,13 +74,45 @@ def test_no_workspace_host_has_the_console_even_for_staff_who_are_members(worksp
     assert_hidden(client, console_paths(workspace_a))
 
 
-def test_there_is_no_django_admin_to_expose(owner_a):
-    # django.contrib.admin is not installed. If it ever is, it must be the public host's alone and
-    # for superusers only: this test is then to be replaced by one that checks that.
-    assert "django.contrib.admin" not in settings.INSTALLED_APPS
-    boss = User.objects.create_user("boss@example.com", "boss-password-1", is_staff=True, is_superuser=True)
-    assert public(boss).get("/admin/").status_code == 404
-    assert host_client("alpha.localhost", owner_a).get("/admin/").status_code == 404
+ADMIN_PATHS = [
+    "/admin/",
+    "/admin/login/",
+    "/admin/staff/auditentry/",
+    "/admin/procrastinate/procrastinatejob/",
+]
+
+
+def test_djangos_admin_is_for_superusers_only_with_a_second_factor(owner_a, staff_user, workspace_a):
+    boss = make_staff("boss@parley.example")
+    boss.is_superuser = True
+    boss.save(update_fields=["is_superuser"])
+    # Anyone else gets a 404, not the admin's login page: staff who are not superusers, superusers
+    # without staff rights, members, anonymous people.
+    not_staff_boss = User.objects.create_user("root@example.com", "root-password-1", is_superuser=True)
+    for user in (None, owner_a, not_staff_boss):
+        assert_hidden(public(user), ADMIN_PATHS)
+    staff = public()
+    log_in(staff)
+    staff.post("/accounts/2fa/authenticate/", {"code": totp_code()})
+    assert staff.get("/staff/").status_code == 200
+    assert_hidden(staff, ADMIN_PATHS)
+
+    client = public()
+    assert log_in(client, "boss@parley.example")["Location"] == "/accounts/2fa/authenticate/"
+    assert_hidden(client, ["/admin/"])  # the password alone signs nobody in
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
+    index = client.get("/admin/")
+    assert index.status_code == 200 and "Parley administration" in index.content.decode()
+    assert client.get("/admin/login/")["Location"] == "/admin/"
+    trail = client.get("/admin/staff/auditentry/")
+    assert trail.status_code == 200
+    # The audit log is read-only there too: only audit_record writes it.
+    assert client.get("/admin/staff/auditentry/add/").status_code == 403
+    # Never on a workspace host, even for the superuser who is a member there.
+    Membership.objects.create(user=boss, workspace=workspace_a, role=Membership.Role.AGENT)
+    with pytest.raises(Resolver404):
+        resolve("/admin/", urlconf=settings.ROOT_URLCONF)
+    assert host_client("alpha.localhost", boss).get("/admin/").status_code == 404
 
 
 def test_login_with_an_authenticator_asks_for_its_code_before_anything(staff_user, workspace_a):
