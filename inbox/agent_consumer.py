@@ -94,7 +94,9 @@ class InboxConsumer(LoopConsumer):
 
     async def _close_at(self, until: float) -> None:
         await asyncio.sleep(max(0.0, until - time.time()))
-        await self.send_json({"type": "refused", "message": "This read-only view has ended."})
+        await self.send_json(
+            {"type": "refused", "message": "This read-only view has ended: reload the page."}
+        )
         await self.close(code=NOT_ALLOWED)
 
     async def _open(self, conversation_id: int | None) -> None:

@@ -8,6 +8,7 @@ write frames refused with the message given, closed at `until`), which is set he
 
 from __future__ import annotations
 
+import json
 from http.cookies import SimpleCookie
 from importlib import import_module
 
@@ -21,6 +22,7 @@ from tenants.context import in_public
 
 READ_ONLY_SCOPE_KEY = "parley.read_only"
 NOT_ALLOWED = 4403  # as the inbox's own refusals
+ENDED_MESSAGE = "This read-only view has ended: reload the page."
 
 
 def _session_key(scope) -> str:
@@ -57,9 +59,12 @@ class ImpersonationSocketGuard:
         if read_only is None:
             return await self.app(scope, receive, send)
         if read_only is False:
-            # Closing before accepting refuses the handshake (the browser sees a 403).
+            # As the inbox's own refusals: accepted, told why (the page then stops reconnecting), closed.
             message = await receive()
             if message["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                refused = {"type": "refused", "message": ENDED_MESSAGE}
+                await send({"type": "websocket.send", "text": json.dumps(refused)})
                 await send({"type": "websocket.close", "code": NOT_ALLOWED})
             return None
         return await self.app({**scope, READ_ONLY_SCOPE_KEY: read_only}, receive, send)
