@@ -7,6 +7,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts import selectors
 from accounts.models import User
 from mail import gateway
 from tenants import app_settings
@@ -100,3 +101,30 @@ def account_create_with_proven_address(*, email: str, password: str | None, disp
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         EmailAddress.objects.filter(email__iexact=user.email, verified=False).exclude(user=user).delete()
     return user
+
+
+class AddressAlreadyProven(Exception):
+    """The account has proven its address already: there is nothing left to verify."""
+
+
+def address_proof_remind(*, user: User, workspace_name: str) -> str:
+    """Mail an account whose address is not proven yet how to prove it; returns the address mailed.
+
+    Not a code: Parley proves addresses by allauth's emailed codes, and a code works only in the
+    browser session that asked for it (config/settings/base.py says why), so one sent from here would
+    reach nobody's session. The mail sends its reader into that same flow instead: logging in with
+    the account's password makes allauth mail a fresh code at once (ACCOUNT_EMAIL_VERIFICATION is
+    mandatory), and a password reset's code proves the address as well."""
+    if selectors.address_is_proven(user=user, email=user.email):
+        raise AddressAlreadyProven(f"{user.email} is proven already: there is nothing to verify.")
+    gateway.send(
+        "account/address_proof_reminder",
+        to=user.email,
+        context={
+            "workspace_name": workspace_name,
+            "login_url": app_settings.public_url("/accounts/login/"),
+            "reset_url": app_settings.public_url("/accounts/password/reset/"),
+            "has_password": user.has_usable_password(),
+        },
+    )
+    return user.email

@@ -6,6 +6,7 @@ keys) point the real SDK at another server by changing settings, nothing else.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -88,6 +89,16 @@ def subscription_quantity_set(*, subscription_id: str, quantity: int) -> Any:
     item = subscription["items"]["data"][0]
     return _client().v1.subscriptions.update(
         subscription_id, params={"items": [{"id": item["id"], "quantity": quantity}]}
+    )
+
+
+def subscription_trial_end_set(*, subscription_id: str, trial_end: dt.datetime) -> dict[str, Any]:
+    """Moves the end of the subscription's trial (nothing is charged before it); returns the
+    subscription as plain data."""
+    return (
+        _client()
+        .v1.subscriptions.update(subscription_id, params={"trial_end": int(trial_end.timestamp())})
+        .to_dict()
     )
 
 

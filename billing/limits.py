@@ -22,6 +22,11 @@ from tenants.models import Workspace
 
 # Statuses under which the subscribed plan holds (past due only within the grace period).
 _PLAN_HOLDS = {BillingAccount.Status.ACTIVE, BillingAccount.Status.TRIALING}
+# Statuses of an account with no subscription that pays or is on trial: none ever made, its first
+# payment not (yet) made, or ended. A trial staff give (local_trial_in_force) applies only in these.
+NO_SUBSCRIPTION = frozenset(
+    {BillingAccount.Status.NONE, BillingAccount.Status.INCOMPLETE, *BillingAccount.ENDED}
+)
 
 
 class PlanLimitReached(Exception):
@@ -108,17 +113,44 @@ def plan_in_force(
 
 
 def plan_in_force_of(account: BillingAccount | None, *, now: dt.datetime | None = None) -> plans.Plan | None:
-    """`plan_in_force` from an account already read (None: the workspace has none), with no query."""
+    """`plan_in_force` from an account already read (None: the workspace has none), with no query:
+    a staff override while it lasts, else the subscription's plan, else a staff-given trial's, else Free."""
     if not plans.billing_enabled():
         return None
     if account is None:
         return plans.FREE
+    now = now or timezone.now()
+    if override := override_in_force(account, now=now):
+        return override
     if account.status in _PLAN_HOLDS:
         return plans.plan_for_key(account.plan)
     ends = grace_ends(account)
-    if account.status == BillingAccount.Status.PAST_DUE and ends and (now or timezone.now()) < ends:
+    if account.status == BillingAccount.Status.PAST_DUE and ends and now < ends:
         return plans.plan_for_key(account.plan)
+    if trial := local_trial_in_force(account, now=now):
+        return trial
     return plans.FREE
+
+
+def override_in_force(account: BillingAccount, *, now: dt.datetime | None = None) -> plans.Plan | None:
+    """The plan staff set for the account, while it lasts (past its end date, Stripe's state again)."""
+    if not account.plan_override or account.plan_override not in plans.PLANS:
+        return None
+    if account.plan_override_until is not None and (now or timezone.now()) >= account.plan_override_until:
+        return None
+    return plans.PLANS[account.plan_override]
+
+
+def local_trial_in_force(account: BillingAccount, *, now: dt.datetime | None = None) -> plans.Plan | None:
+    """The plan of a trial staff gave a workspace without a subscription, until its end. A
+    subscription made since decides instead: a trial never lifts the limits of a workspace whose
+    payment is overdue."""
+    if account.status not in NO_SUBSCRIPTION:
+        return None
+    if not account.trial_until or (now or timezone.now()) >= account.trial_until:
+        return None
+    plan = plans.PLANS.get(account.trial_plan)
+    return plan if plan is not None and plan.is_paid else None
 
 
 def grace_ends(account: BillingAccount) -> dt.datetime | None:

@@ -47,6 +47,16 @@ class BillingAccount(models.Model):
     # emailed once at 80 % and once at 100 % in a month ("2026-12"), and the banner reads it from here.
     usage_month = models.CharField(max_length=7, blank=True, default="")
     usage_level = models.PositiveSmallIntegerField(default=0)  # 0, 80 or 100
+    # Set by Parley's staff (the staff console): the plan whose limits apply whatever Stripe says, until
+    # `plan_override_until` (None: until staff clear it), then Stripe's state again. Stripe is not told:
+    # nothing is charged or refunded for it.
+    plan_override = models.CharField(max_length=20, blank=True, default="")  # a key of PLANS, or ""
+    plan_override_until = models.DateTimeField(null=True, blank=True)
+    plan_override_reason = models.TextField(blank=True, default="")
+    # A trial given by staff to a workspace with no subscription: `trial_plan`'s limits until
+    # `trial_until`. A subscription's own trial is Stripe's (status trialing, to current_period_end).
+    trial_plan = models.CharField(max_length=20, blank=True, default="")  # a paid plan's key, or ""
+    trial_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

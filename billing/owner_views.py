@@ -27,6 +27,7 @@ def _status_context(request: HttpRequest) -> dict:
         "plan": limits.plan_in_force(request.workspace, account=account) or plans.FREE,
         "subscribed": plans.plan_for_key(account.plan),
         "grace_ends": limits.grace_ends(account),
+        "summary": selectors.billing_summary(account),  # a plan or trial Parley's staff set, if any
         # Back from Checkout: the plan changes once Stripe's event is handled; the status polls till then.
         "waiting": request.GET.get("checkout") == "done" and not account.stripe_subscription_id,
     }

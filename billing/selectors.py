@@ -3,6 +3,7 @@ staff console (a workspace's billing at a glance)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -71,13 +72,22 @@ class BillingSummary:
     grace_ends: dt.datetime | None  # a past-due workspace falls to Free's limits then
     period_end: dt.datetime | None
     cancel_at_period_end: bool
+    # Staff's override while it lasts (its plan, end or None for "until cleared", and why).
+    override: plans.Plan | None = None
+    override_until: dt.datetime | None = None
+    override_reason: str = ""
+    # A trial going on now: Stripe's (a trialing subscription, to its period's end) or one staff gave
+    # a workspace without a subscription (local).
+    trial_plan: plans.Plan | None = None
+    trial_until: dt.datetime | None = None
+    trial_is_local: bool = False
 
 
 def billing_summary(account: BillingAccount | None, *, now: dt.datetime | None = None) -> BillingSummary:
     """The summary of a workspace's billing from its account as already read (None: it has none), with
     no query: a list reads every row's account in its own query (select_related("billing"))."""
     status = account.status if account is not None else BillingAccount.Status.NONE
-    return BillingSummary(
+    summary = BillingSummary(
         subscribed=plans.plan_for_key(account.plan) if account is not None else plans.FREE,
         in_force=limits.plan_in_force_of(account, now=now),
         status=status,
@@ -85,6 +95,25 @@ def billing_summary(account: BillingAccount | None, *, now: dt.datetime | None =
         grace_ends=limits.grace_ends(account) if account is not None else None,
         period_end=account.current_period_end if account is not None else None,
         cancel_at_period_end=account.cancel_at_period_end if account is not None else False,
+    )
+    if account is None:
+        return summary
+    override = limits.override_in_force(account, now=now)
+    local_trial = limits.local_trial_in_force(account, now=now)
+    if status == BillingAccount.Status.TRIALING:
+        trial = (summary.subscribed, account.current_period_end, False)
+    elif local_trial is not None:
+        trial = (local_trial, account.trial_until, True)
+    else:
+        trial = (None, None, False)
+    return dataclasses.replace(
+        summary,
+        override=override,
+        override_until=account.plan_override_until if override else None,
+        override_reason=account.plan_override_reason if override else "",
+        trial_plan=trial[0],
+        trial_until=trial[1],
+        trial_is_local=trial[2],
     )
 
 

@@ -316,6 +316,13 @@ def usage_check_all() -> int:
     return checked
 
 
+def subscription_refresh(*, account: BillingAccount) -> None:
+    """Store the account's subscription as Stripe holds it now (after a change made from here)."""
+    _subscription_sync(
+        account, {"object": "subscription", "id": account.stripe_subscription_id}, timezone.now()
+    )
+
+
 HANDLERS: dict[str, Callable[[BillingAccount, dict[str, Any], dt.datetime], None]] = {
     "checkout.session.completed": _subscription_sync,
     "customer.subscription.created": _subscription_sync,

@@ -15,6 +15,7 @@ django_asgi_app = get_asgi_application()
 from config import shutdown  # noqa: E402
 from config.edge import EdgeMiddleware  # noqa: E402
 from inbox import routing as agent_routing  # noqa: E402
+from staff.impersonation_socket import ImpersonationSocketGuard  # noqa: E402
 from widget import routing as visitor_routing  # noqa: E402
 
 routes = ProtocolTypeRouter(
@@ -23,9 +24,10 @@ routes = ProtocolTypeRouter(
         # widget/http_fallback.py); every other request is Django's.
         "http": URLRouter([*visitor_routing.http_urlpatterns, re_path(r"", django_asgi_app)]),
         # The widget socket checks each connection's Origin against its website's allowed
-        # origins itself: they are customers' sites, not our hosts.
-        "websocket": URLRouter(
-            [*visitor_routing.websocket_urlpatterns, *agent_routing.websocket_urlpatterns]
+        # origins itself: they are customers' sites, not our hosts. A socket of a staff user viewing
+        # a workspace as a member is read-only, and refused once that is over (staff).
+        "websocket": ImpersonationSocketGuard(
+            URLRouter([*visitor_routing.websocket_urlpatterns, *agent_routing.websocket_urlpatterns])
         ),
     }
 )

@@ -6,7 +6,9 @@ into the HTML the page shows, rendered from the page's own partials for this age
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from http.cookies import SimpleCookie
 from importlib import import_module
 from urllib.parse import urlsplit
@@ -27,6 +29,10 @@ from tenants.context import in_public, in_workspace
 logger = logging.getLogger(__name__)
 
 NOT_ALLOWED = 4403
+# Set by whatever wraps the socket routes (staff.impersonation_socket, while staff view a workspace as a
+# member): {"message": why, "until": a Unix time}. Such a socket shows the inbox and changes nothing:
+# no presence, its write frames refused with that message, closed at `until`.
+READ_ONLY_SCOPE_KEY = "parley.read_only"
 
 
 def _agent_for(hostname: str, session_key: str) -> dict | None:
@@ -53,6 +59,8 @@ def _agent_for(hostname: str, session_key: str) -> dict | None:
 
 class InboxConsumer(LoopConsumer):
     agent = None
+    read_only: dict | None = None
+    _read_only_end: asyncio.Task | None = None
 
     async def connect(self) -> None:
         host = scope_header(self.scope, b"host")
@@ -74,10 +82,22 @@ class InboxConsumer(LoopConsumer):
         self.schema = agent["schema"]
         self.filters = selectors.InboxFilters()
         self.open_conversation_id: int | None = None
+        self.read_only = self.scope.get(READ_ONLY_SCOPE_KEY)
         for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
+        if self.read_only:
+            await self.send_json({"type": "ready", "read_only": True})
+            self._read_only_end = asyncio.create_task(self._close_at(self.read_only["until"]))
+            return
         await self.send_json({"type": "ready"})
         await self._present(True)
+
+    async def _close_at(self, until: float) -> None:
+        await asyncio.sleep(max(0.0, until - time.time()))
+        await self.send_json(
+            {"type": "refused", "message": "This read-only view has ended: reload the page."}
+        )
+        await self.close(code=NOT_ALLOWED)
 
     async def _open(self, conversation_id: int | None) -> None:
         """Follow the conversation on screen: its group (typing), and its messages out of the agents group."""
@@ -108,11 +128,14 @@ class InboxConsumer(LoopConsumer):
         await realtime.publish_async([realtime.agents_group(self.schema)], {"type": "presence.changed"})
 
     async def disconnect(self, code: int) -> None:
+        if self._read_only_end is not None:
+            self._read_only_end.cancel()
         if self.agent:
             await self._open(None)
             for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
-            await self._present(False)
+            if not self.read_only:
+                await self._present(False)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.agent is None:
@@ -127,6 +150,14 @@ class InboxConsumer(LoopConsumer):
             await self._send_error(str(exc))
 
     async def _on_frame(self, frame: dict) -> None:
+        if self.read_only and frame.get("type") in ("typing", "away", "beat"):
+            # Typing reaches the visitor, away and beats the colleagues: none of them while read-only.
+            # Beats come by themselves every few seconds: dropped without a word.
+            if frame["type"] != "beat":
+                await self.send_json(
+                    {"type": "error", "code": "read_only", "message": self.read_only["message"]}
+                )
+            return
         if frame.get("type") == "view":
             filters = frame.get("filters") or {}
             if not isinstance(filters, dict):

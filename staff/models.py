@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -70,3 +72,37 @@ class AuditEntry(models.Model):
             for name in names
             if self.before.get(name) != self.after.get(name)
         ]
+
+
+class ImpersonationSession(models.Model):
+    """A staff user viewing a workspace as one of its members, for support: read-only, for at most
+    staff.services.IMPERSONATION_LONGEST, ended by Stop or by time.
+
+    Sessions stay on the host that made them, so staff start on the console (public host) and are
+    carried to the workspace's host by a one-time link, whose hash is kept here; spending it there logs
+    that host's session in as the member, with a marker naming this row (staff.middleware), which
+    every request of that session is checked against.
+    """
+
+    class EndCause(models.TextChoices):
+        STOPPED = "stopped", "Stopped"
+        EXPIRED = "expired", "Time ran out"
+        REVOKED = "revoked", "Staff access ended"
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey("tenants.Workspace", on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    handoff_token_hash = models.CharField(max_length=64, unique=True)
+    handoff_expires_at = models.DateTimeField()
+    handoff_used_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_cause = models.CharField(max_length=10, choices=EndCause.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} as {self.member_id} in {self.workspace_id}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.ended_at is None and now < self.expires_at

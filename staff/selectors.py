@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,7 +19,7 @@ from billing.models import BillingAccount
 from config.keyset import cursor_decode, cursor_encode
 from inbox import selectors as inbox_selectors
 from inbox.models import Website
-from staff.models import AuditEntry
+from staff.models import AuditEntry, ImpersonationSession
 from tenants.context import run_in_workspace
 from tenants.models import Invitation, Membership, Workspace
 
@@ -182,8 +183,14 @@ def workspace_detail(workspace_id: int) -> WorkspaceDetail | None:
     if workspace is None:
         return None
     billing = billing_selectors.billing_summary(_loaded_account(workspace))
+    proven = EmailAddress.objects.filter(
+        user=OuterRef("user"), email__iexact=OuterRef("user__email"), verified=True
+    )
     members = sorted(
-        Membership.objects.filter(workspace=workspace).select_related("user"),
+        # email_verified: whether the member has proven their address (a resend is offered if not).
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .annotate(email_verified=Exists(proven)),
         key=lambda m: (_ROLE_ORDER.get(m.role, 9), m.created_at, m.pk),
     )
     invitations = list(
@@ -214,3 +221,15 @@ def _websites() -> list[Website]:
 def audit_trail(*, workspace: Workspace, limit: int = AUDIT_TRAIL_SIZE) -> list[AuditEntry]:
     """What staff did to a workspace, newest first."""
     return list(AuditEntry.objects.filter(workspace=workspace).order_by("-created_at", "-id")[:limit])
+
+
+def impersonation_for(impersonation_id: object) -> ImpersonationSession | None:
+    """The impersonation a session's marker names, with its staff user, member and workspace; None if
+    there is no such row (or the marker is not an id)."""
+    if not isinstance(impersonation_id, int):
+        return None
+    return (
+        ImpersonationSession.objects.select_related("staff", "member", "workspace")
+        .filter(pk=impersonation_id)
+        .first()
+    )

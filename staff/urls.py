@@ -1,11 +1,28 @@
 """The staff console, on the public host only (included by config/urls_public.py; a workspace host has
-no /staff/ at all)."""
+no /staff/ at all: the impersonation's two pages there are staff/host_urls.py)."""
 
 from django.urls import path
 
-from staff import views
+from staff import billing_views, impersonation_views, member_views, views
 
 urlpatterns = [
     path("", views.workspace_list, name="staff_workspaces"),
     path("workspaces/<int:workspace_id>/", views.workspace_detail, name="staff_workspace"),
+    path("workspaces/<int:workspace_id>/plan/", billing_views.plan_override, name="staff_plan_override"),
+    path(
+        "workspaces/<int:workspace_id>/plan/clear/",
+        billing_views.plan_override_clear,
+        name="staff_plan_override_clear",
+    ),
+    path("workspaces/<int:workspace_id>/trial/", billing_views.trial_extend, name="staff_trial_extend"),
+    path(
+        "workspaces/<int:workspace_id>/verification/",
+        member_views.verification_resend,
+        name="staff_verification_resend",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/impersonate/",
+        impersonation_views.impersonation_start,
+        name="staff_impersonate",
+    ),
 ]

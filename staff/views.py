@@ -1,18 +1,22 @@
-"""The staff console's pages, on the public host: the workspaces list and a workspace's page."""
+"""The staff console's pages, on the public host: the workspaces list and a workspace's page (where the
+actions of staff/*_views.py send their answers)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from billing import plans
 from billing.models import BillingAccount
 from config import request_input
+from staff import forms as staff_forms
 from staff import selectors
 from staff.permissions import staff_only
+from tenants.models import Workspace
 
 
 @staff_only  # first: anyone else gets a 404 whatever the method
@@ -39,11 +43,40 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
 @staff_only  # first: anyone else gets a 404 whatever the method
 @require_GET
 def workspace_detail(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    return workspace_page(request, workspace_id)
+
+
+def workspace_page(
+    request: HttpRequest, workspace_id: int, *, forms: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """A workspace's page, with its action forms: blank, or (`forms`) the one that was just sent back
+    with what was wrong (the console's action views answer bad input with this page and a 400)."""
     detail = selectors.workspace_detail(request_input.object_id(workspace_id, name="workspace"))
     if detail is None:
         raise Http404("No such workspace.")
-    return render(
-        request,
-        "staff/workspace_detail.html",
-        {"detail": detail, "billing_on": plans.billing_enabled()},
-    )
+    context = {
+        "detail": detail,
+        "billing_on": plans.billing_enabled(),
+        "plan_override_form": staff_forms.PlanOverrideForm(),
+        "plan_override_clear_form": staff_forms.PlanOverrideClearForm(),
+        "trial_form": staff_forms.TrialExtendForm(),
+        "failed": None,  # a member's action that went wrong: {"action", "member_id", "form"}
+        **(forms or {}),
+    }
+    return render(request, "staff/workspace_detail.html", context, status=status)
+
+
+def workspace_of(workspace_id: int) -> Workspace:
+    """The claimed workspace an action's URL names; 404 for none (or a spare)."""
+    workspace = Workspace.objects.filter(
+        pk=request_input.object_id(workspace_id, name="workspace"), claimed_at__isnull=False
+    ).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return workspace
+
+
+def done(request: HttpRequest, workspace: Workspace, message: str) -> HttpResponse:
+    """After an action: its outcome said on the workspace's page (POST, redirect, GET)."""
+    messages.success(request, message)
+    return redirect("staff_workspace", workspace.pk)

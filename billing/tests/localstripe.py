@@ -30,9 +30,12 @@ def localstripe_start(port: int) -> subprocess.Popen:
             time.sleep(0.1)
 
 
-def localstripe_subscribe(client, customer_id: str, plan_id: str, *, quantity: int = 1) -> dict:
+def localstripe_subscribe(
+    client, customer_id: str, plan_id: str, *, quantity: int = 1, trial_end: int | None = None
+) -> dict:
     """What Stripe holds once `customer_id` has paid for `plan_id`: a default card, and a subscription
-    (localstripe speaks the Plans API; the plan is made once, yearly if its id ends so)."""
+    (localstripe speaks the Plans API; the plan is made once, yearly if its id ends so); on trial
+    until `trial_end` if given (as our stand-in in front of localstripe shows it)."""
     import stripe
 
     with contextlib.suppress(stripe.StripeError):
@@ -44,6 +47,7 @@ def localstripe_subscribe(client, customer_id: str, plan_id: str, *, quantity: i
     card = client.v1.payment_methods.create(params={"type": "card", "card": card_number})
     client.v1.payment_methods.attach(card.id, params={"customer": customer_id})
     client.v1.customers.update(customer_id, params={"invoice_settings": {"default_payment_method": card.id}})
-    return client.v1.subscriptions.create(
-        params={"customer": customer_id, "items": [{"plan": plan_id, "quantity": quantity}]}
-    ).to_dict()
+    params = {"customer": customer_id, "items": [{"plan": plan_id, "quantity": quantity}]}
+    if trial_end is not None:
+        params["trial_end"] = trial_end
+    return client.v1.subscriptions.create(params=params).to_dict()

@@ -1,7 +1,10 @@
-"""Our own stand-in for the Stripe endpoints localstripe lacks (Checkout and Billing Portal sessions).
+"""Our own stand-in for what localstripe lacks: Checkout and Billing Portal sessions, and trials.
 
-It sits in front of localstripe on one base URL: it answers those two paths like Stripe (an object with
-id and url) and forwards every other request to localstripe unchanged.
+It sits in front of localstripe on one base URL: it answers the two session paths like Stripe (an
+object with id and url) and forwards every other request to localstripe. localstripe keeps a
+subscription's trial_end but never acts on it (the status stays what it was, the period is the
+plan's), so a subscription coming back with a trial_end still ahead is answered as Stripe answers it:
+status "trialing", its current period ending at trial_end.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -73,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                self._answer(response.status, response.read())
+                self._answer(response.status, _with_trials(response.read()))
         except urllib.error.HTTPError as error:
             self._answer(error.code, error.read())
 
@@ -83,3 +87,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _with_trials(body: bytes) -> bytes:
+    """`body` with each subscription in it (the object, or a list's items) as Stripe shows one on trial."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(found, dict):
+        return body
+    for subscription in [found, *(found.get("data") or [])]:
+        if isinstance(subscription, dict) and subscription.get("object") == "subscription":
+            trial_end = subscription.get("trial_end")
+            on_trial = trial_end and trial_end > time.time()
+            if on_trial and subscription.get("status") in ("incomplete", "active"):
+                subscription["status"] = "trialing"
+                subscription["current_period_end"] = trial_end
+    return json.dumps(found).encode()

@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A staff user viewing a workspace as a member: read-only, time-limited, every page audited.
+    "staff.middleware.ImpersonationMiddleware",
     "tenants.middleware.WorkspaceMembershipMiddleware",
     "billing.middleware.PlanLimitMiddleware",  # last: its process_exception sees the views' first
 ]
@@ -139,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
                 "billing.context_processors.billing",  # its nav entry and the owners' banner
+                "staff.context_processors.impersonation",  # the banner while staff view as a member
                 "config.csp.nonce",
             ],
         },
@@ -273,6 +276,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
+    # Ours, through allauth's limiter: the staff console's "resend verification" (staff.member_views),
+    # once in 10 minutes per member address, 30 an hour per staff user.
+    "staff_verification_resend": "1/10m/key,30/h/user",
 }
 # Two-factor authentication: an authenticator app (TOTP) and recovery codes, no security keys. Staff
 # must have it (staff.permissions); anyone else may turn it on at /accounts/2fa/. The secrets are

@@ -175,6 +175,27 @@ def test_the_take_back_notice_escapes_the_workspace_names(workspace_b):
     assert f'href="{PUBLIC}accounts/password/reset/"' in html
 
 
+@pytest.mark.parametrize("password", ["members-password-1", None])
+def test_the_staff_consoles_reminder_to_prove_an_address_escapes_the_workspace_name(workspace_a, password):
+    from staff import services as staff_services
+    from staff.tests.conftest import make_staff
+
+    workspace_a.name = HOSTILE_NAME
+    workspace_a.save()
+    member = User.objects.create_user("late@example.com", password)
+    EmailAddress.objects.create(user=member, email=member.email, verified=False, primary=True)
+    Membership.objects.create(user=member, workspace=workspace_a, role=Membership.Role.AGENT)
+    staff_services.verification_resend(staff=make_staff(), workspace=workspace_a, member=member)
+
+    message = the_mail_to("late@example.com")
+    assert message.subject == "Finish setting up your Parley account"
+    text, html = assert_parley_mail(message)
+    assert f"a member of {HOSTILE_NAME}, is waiting for you to prove that late@example.com is yours" in text
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; Co" in html and "<b>x</b>" not in html
+    assert f'href="{PUBLIC}accounts/password/reset/"' in html
+    assert (f'href="{PUBLIC}accounts/login/"' in html) == (password is not None)
+
+
 def test_the_disabled_endpoint_notice_links_the_endpoint_on_the_workspace_host(workspace_a, owner_a):
     workspace_a.name = HOSTILE_NAME
     workspace_a.save()

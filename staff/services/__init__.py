@@ -3,5 +3,34 @@ through audit.audit_record in its own transaction. Re-exported here: callers use
 
 from staff.services.access import StaffGrant, staff_grant
 from staff.services.audit import AddressNotProven, StaffError, audit_record
+from staff.services.billing import plan_override_clear, plan_override_set, trial_extend
+from staff.services.impersonation import (
+    IMPERSONATION_LONGEST,
+    ImpersonationRefused,
+    impersonation_end_cause,
+    impersonation_enter,
+    impersonation_page_record,
+    impersonation_start,
+    impersonation_stop,
+)
+from staff.services.members import MemberNotFound, verification_resend
 
-__all__ = ["AddressNotProven", "StaffError", "StaffGrant", "audit_record", "staff_grant"]
+__all__ = [
+    "IMPERSONATION_LONGEST",
+    "AddressNotProven",
+    "ImpersonationRefused",
+    "MemberNotFound",
+    "StaffError",
+    "StaffGrant",
+    "audit_record",
+    "impersonation_end_cause",
+    "impersonation_enter",
+    "impersonation_page_record",
+    "impersonation_start",
+    "impersonation_stop",
+    "plan_override_clear",
+    "plan_override_set",
+    "staff_grant",
+    "trial_extend",
+    "verification_resend",
+]

@@ -42,8 +42,20 @@ def assert_hidden(client: Client, paths: list[str]) -> None:
             assert "Staff console" not in response.content.decode()
 
 
-def test_the_console_has_a_list_and_a_workspace_page(workspace_a):
-    assert console_paths(workspace_a) == ["/staff/", f"/staff/workspaces/{workspace_a.pk}/"]
+# The console's actions: POST only, each answering a GET with 405 (the rest are pages).
+ACTIONS = {
+    "staff_plan_override", "staff_plan_override_clear", "staff_trial_extend", "staff_verification_resend",
+    "staff_impersonate",
+}  # fmt: skip
+
+
+def test_the_console_has_a_list_a_workspace_page_and_its_actions(workspace_a):
+    base = f"/staff/workspaces/{workspace_a.pk}/"
+    assert console_paths(workspace_a) == [
+        "/staff/", base, f"{base}plan/", f"{base}plan/clear/", f"{base}trial/", f"{base}verification/",
+        f"{base}impersonate/",
+    ]  # fmt: skip
+    assert {pattern.name for pattern in staff_urls.urlpatterns} >= ACTIONS
 
 
 def test_anonymous_people_get_a_404_not_a_login_page(workspace_a):
@@ -170,10 +182,16 @@ def test_a_session_that_never_passed_two_factor_is_asked_for_a_code(staff_user, 
 
 
 def test_staff_with_two_factor_see_every_console_page(staff_client, workspace_a):
-    for path in console_paths(workspace_a):
+    for pattern, path in zip(staff_urls.urlpatterns, console_paths(workspace_a), strict=True):
         page = staff_client.get(path)
-        assert page.status_code == 200, path
-        assert "Staff console" in page.content.decode()
+        if pattern.name in ACTIONS:
+            assert page.status_code == 405, path
+            # Sent empty, an action answers the workspace's page with what was missing.
+            sent = staff_client.post(path)
+            assert sent.status_code == 400 and "Staff console" in sent.content.decode(), path
+        else:
+            assert page.status_code == 200, path
+            assert "Staff console" in page.content.decode()
 
 
 def test_losing_staff_access_closes_the_console_at_once(staff_client, staff_user):

@@ -58,3 +58,18 @@ if (navToggle) {
     if (isOpen() && !header.contains(event.target)) setOpen(false);
   });
 }
+
+// While staff view a workspace as a member (staff.middleware): a write htmx sent is refused with a
+// sentence, said here (htmx swaps nothing on a 403); the banner's minutes left keep counting.
+document.body.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr.getResponseHeader("X-Parley-Refused")) alert(xhr.responseText);
+});
+const impersonationEnds = document.querySelector("[data-impersonation-ends]");
+if (impersonationEnds) {
+  const tick = () => {
+    const seconds = (Date.parse(impersonationEnds.dateTime) - Date.now()) / 1000;
+    impersonationEnds.textContent = seconds > 0 ? `${Math.ceil(seconds / 60)} min left` : "time is up: reload";
+  };
+  setInterval(tick, 15000);
+}

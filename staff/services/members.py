@@ -1,0 +1,36 @@
+"""A workspace's members, helped by staff: the mail that tells one how to prove their address, again."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.models import User
+from staff.models import AuditEntry
+from staff.services.audit import StaffError, audit_record
+from tenants.models import Membership, Workspace
+
+
+class MemberNotFound(StaffError):
+    """The account is not a member of that workspace (any more)."""
+
+
+def verification_resend(
+    *, staff: User, workspace: Workspace, member: User, ip_address: str | None = None
+) -> str:
+    """Mail `member`, whose address is not proven, how to prove it (accounts.services says why a mail
+    and not a code); returns the address. A proven address gets a clear refusal, and no mail."""
+    if not Membership.objects.filter(workspace=workspace, user=member).exists():
+        raise MemberNotFound(f"{member.email} is not a member of {workspace.name}.")
+    # The row first, then the mail, in one transaction: a mail server that refuses the mail undoes
+    # the row, and a row that cannot be written sends nothing.
+    with transaction.atomic():
+        if account_selectors.address_is_proven(user=member, email=member.email):
+            raise StaffError(f"{member.email} is proven already: there is nothing to verify.")
+        audit_record(
+            staff=staff, action=AuditEntry.Action.VERIFICATION_RESEND, workspace=workspace,
+            before={"member": member.email, "verified": False},
+            after={"member": member.email, "mailed": True}, ip_address=ip_address,
+        )  # fmt: skip
+        return account_services.address_proof_remind(user=member, workspace_name=workspace.name)
