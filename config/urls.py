@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("billing.urls")),
     path("", include("api.urls")),
+    path("", include("exports.urls")),
     path("profile/", account_views.profile, name="profile"),
     path("accounts/", include("accounts.urls")),
     path("csp-report/", csp.report, name="csp_report"),
