@@ -14,7 +14,9 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost \
     PARLEY_PUBLIC_URL=https://build.invalid python manage.py collectstatic --noinput
 
-RUN useradd --create-home parley && chown -R parley /app
+# The exports folder (PARLEY_EXPORT_DIR's default) exists in the image, so that a volume mounted there
+# starts out owned by parley.
+RUN useradd --create-home parley && mkdir -p /app/.data/exports && chown -R parley /app
 USER parley
 EXPOSE 8000
 # Frames are small JSON: compressing each costs more CPU than it saves bytes.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("api.urls")),
     path("", include("staff.host_urls")),  # entering and stopping an impersonation; no console here
+    path("", include("exports.urls")),
     path("profile/", account_views.profile, name="profile"),
     path("accounts/", include("accounts.urls")),
     path("csp-report/", csp.report, name="csp_report"),

@@ -172,6 +172,11 @@ class WorkspaceDetail:
     audit_trail: list[AuditEntry]
 
 
+def claimed_workspace(workspace_id: int) -> Workspace | None:
+    """The workspace an action of the console names, None for no such workspace (or a spare)."""
+    return Workspace.objects.filter(pk=workspace_id, claimed_at__isnull=False).first()
+
+
 def workspace_detail(workspace_id: int) -> WorkspaceDetail | None:
     """Everything the console's page of one workspace shows; None for no such workspace (or a spare)."""
     workspace = (

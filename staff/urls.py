@@ -3,7 +3,7 @@ no /staff/ at all: the impersonation's two pages there are staff/host_urls.py)."
 
 from django.urls import path
 
-from staff import billing_views, impersonation_views, member_views, views
+from staff import billing_views, export_views, impersonation_views, member_views, views
 
 urlpatterns = [
     path("", views.workspace_list, name="staff_workspaces"),
@@ -24,5 +24,13 @@ urlpatterns = [
         "workspaces/<int:workspace_id>/impersonate/",
         impersonation_views.impersonation_start,
         name="staff_impersonate",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/export/", export_views.workspace_export, name="staff_workspace_export"
+    ),
+    path(
+        "workspaces/<int:workspace_id>/export/download/",
+        export_views.workspace_export_download,
+        name="staff_workspace_export_download",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import environ
@@ -66,6 +67,15 @@ PARLEY_WEBHOOK_REQUIRE_HTTPS = env.bool("PARLEY_WEBHOOK_REQUIRE_HTTPS", default=
 # --- REST API: requests per API key in any 60 seconds (a sliding window, api/rate_limit.py).
 PARLEY_API_RATE_LIMIT = env.int("PARLEY_API_RATE_LIMIT", default=600)
 
+# --- Workspace data exports (exports app): ZIPs of JSON files, built by a job, downloaded through a
+# view that checks rights (never served as static files). Kept this many days, then deleted.
+PARLEY_EXPORT_DIR = Path(env("PARLEY_EXPORT_DIR", default=str(BASE_DIR / ".data" / "exports")))
+PARLEY_EXPORT_KEEP_DAYS = env.int("PARLEY_EXPORT_KEEP_DAYS", default=7)
+# Rows read per query while an export is built (and its progress written once per batch).
+PARLEY_EXPORT_BATCH = env.int("PARLEY_EXPORT_BATCH", default=1000)
+# Exports one worker process builds at once, each on a thread of their own (exports.tasks).
+PARLEY_EXPORT_THREADS = env.int("PARLEY_EXPORT_THREADS", default=2)
+
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
 PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
 
@@ -77,6 +87,7 @@ SHARED_APPS = [
     "billing",  # plans and subscriptions belong to the workspace row, not inside it
     "staff",  # the console of the people who run Parley, and its audit log: across every workspace
     "staff.apps.ParleyAdminConfig",  # Django's admin, superusers only, public host (log entries)
+    "exports",  # a workspace's data exports: requested by its owners or by staff, kept until they expire
     "django.contrib.contenttypes",  # needed by auth and admin
     "django.contrib.auth",  # password hashing, permissions, staff flag
     "django.contrib.sessions",  # one session table serves every host

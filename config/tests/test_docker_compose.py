@@ -40,6 +40,14 @@ def test_services_and_images():
     assert SERVICES["worker"]["command"][-2:] == ["procrastinate", "worker"]
 
 
+def test_web_and_worker_share_the_exports_folder():
+    # The worker writes workspace exports; web hands them out (exports.files): one folder for both.
+    for name in ("web", "worker"):
+        assert "exports:/app/.data/exports" in SERVICES[name]["volumes"], name
+    assert "exports" in COMPOSE["volumes"]
+    assert "mkdir -p /app/.data/exports" in (PROJECT_DIR / "Dockerfile").read_text()
+
+
 def test_every_long_running_service_has_a_health_check():
     for name in ("db", "redis", "web", "worker"):
         check = SERVICES[name]["healthcheck"]

@@ -4,6 +4,7 @@ through audit.audit_record in its own transaction. Re-exported here: callers use
 from staff.services.access import StaffGrant, staff_grant
 from staff.services.audit import AddressNotProven, StaffError, audit_record
 from staff.services.billing import plan_override_clear, plan_override_set, trial_extend
+from staff.services.export import workspace_export_request
 from staff.services.impersonation import (
     IMPERSONATION_LONGEST,
     ImpersonationRefused,
@@ -33,4 +34,5 @@ __all__ = [
     "staff_grant",
     "trial_extend",
     "verification_resend",
+    "workspace_export_request",
 ]
