@@ -76,6 +76,7 @@ SHARED_APPS = [
     "accounts",  # users are global, so one login works in every workspace they belong to
     "billing",  # plans and subscriptions belong to the workspace row, not inside it
     "staff",  # the console of the people who run Parley, and its audit log: across every workspace
+    "health",  # samples of the job queue, workers and spare pool: the platform's, not a workspace's
     "django.contrib.contenttypes",  # needed by auth and admin
     "django.contrib.auth",  # password hashing, permissions, staff flag
     "django.contrib.sessions",  # one session table serves every host

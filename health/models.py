@@ -1,0 +1,28 @@
+"""The platform's health over time, in the public schema: what a query at page load cannot tell about
+the past (how long the queue was last Tuesday at 3 a.m.)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class HealthSample(models.Model):
+    """The job queue, the workers and the spare pool at one moment.
+
+    Written every five minutes by `health.tasks.sample_platform` (through
+    `health.services.health_sample_record`), kept `services.SAMPLE_KEEP` (35 days): the console charts
+    30 days of them. A day without samples is a day no worker ran the job, which the charts show as
+    a gap, not as zero.
+    """
+
+    taken_at = models.DateTimeField()
+    queue_depth = models.PositiveIntegerField()  # jobs due and waiting for a worker
+    oldest_job_age_seconds = models.PositiveIntegerField()  # how long the oldest of them waited; 0: none
+    spare_pool_size = models.PositiveIntegerField()  # spare schemas ready for sign-ups
+    workers_alive = models.PositiveIntegerField()  # workers whose heartbeat is recent
+
+    class Meta:
+        indexes = [models.Index(fields=["taken_at"], name="health_sample_taken_at_idx")]
+
+    def __str__(self) -> str:
+        return f"Health at {self.taken_at:%Y-%m-%d %H:%M}"
