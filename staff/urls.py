@@ -3,9 +3,10 @@ no /staff/ at all)."""
 
 from django.urls import path
 
-from staff import views
+from staff import health_views, views
 
 urlpatterns = [
     path("", views.workspace_list, name="staff_workspaces"),
     path("workspaces/<int:workspace_id>/", views.workspace_detail, name="staff_workspace"),
+    path("health/", health_views.platform_health, name="staff_health"),
 ]

@@ -42,8 +42,8 @@ def assert_hidden(client: Client, paths: list[str]) -> None:
             assert "Staff console" not in response.content.decode()
 
 
-def test_the_console_has_a_list_and_a_workspace_page(workspace_a):
-    assert console_paths(workspace_a) == ["/staff/", f"/staff/workspaces/{workspace_a.pk}/"]
+def test_the_console_has_a_list_a_workspace_page_and_the_platform_health(workspace_a):
+    assert console_paths(workspace_a) == ["/staff/", f"/staff/workspaces/{workspace_a.pk}/", "/staff/health/"]
 
 
 def test_anonymous_people_get_a_404_not_a_login_page(workspace_a):
