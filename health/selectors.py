@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from health.models import HealthSample
+from health.models import ActivityDay, HealthSample
 from tenants.models import Workspace, WorkspaceActivity
 
 HISTORY_DAYS = 30
@@ -94,26 +94,49 @@ def signups_per_day(*, first_day: date, last_day: date) -> list[int]:
         return [count for (count,) in cursor.fetchall()]
 
 
+# One day's activity summed from the hourly buckets (a conversation started or a message written makes
+# a workspace active that day; webhook deliveries alone, retries of yesterday's events say, do not).
+DAILY_ACTIVITY_COLUMNS = """
+    (hour AT TIME ZONE 'UTC')::date AS day,
+    count(DISTINCT workspace_id) FILTER (WHERE conversations > 0 OR messages > 0) AS active_workspaces,
+    sum(messages) AS messages,
+    sum(deliveries) AS deliveries,
+    sum(delivery_failures) AS delivery_failures
+"""
+
+
 def activity_per_day(*, first_day: date, last_day: date) -> list[DailyActivity]:
-    """Every workspace's activity on each day from `first_day` to `last_day`, from the hourly buckets
-    (read through their index on the hour)."""
+    """Every workspace's activity on each day from `first_day` to `last_day`: the finished days that
+    health.services.activity_days_store stored, and the others (today, a day not stored yet) summed
+    from the hourly buckets, read through their index on the hour from the first such day on."""
     sql = f"""
-        WITH daily AS (
-            SELECT (hour AT TIME ZONE 'UTC')::date AS day,
-                   count(DISTINCT workspace_id) FILTER (WHERE conversations > 0 OR messages > 0) AS active,
-                   sum(messages) AS messages,
-                   sum(deliveries) AS deliveries,
-                   sum(delivery_failures) AS delivery_failures
+        WITH days AS (
+            SELECT d::date AS day
+            FROM generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 day') AS d
+        ),
+        stored AS (
+            SELECT day, active_workspaces, messages, deliveries, delivery_failures
+            FROM {ActivityDay._meta.db_table}
+            WHERE day BETWEEN %(first_day)s AND %(last_day)s
+        ),
+        live AS (
+            SELECT {DAILY_ACTIVITY_COLUMNS}
             FROM {WorkspaceActivity._meta.db_table}
-            WHERE hour >= %(start)s AND hour < %(end)s
+            WHERE hour >= (
+                    SELECT min(day) FROM days WHERE day NOT IN (SELECT day FROM stored)
+                )::timestamp AT TIME ZONE 'UTC'
+              AND hour < %(end)s
             GROUP BY 1
         )
-        SELECT coalesce(daily.active, 0), coalesce(daily.messages, 0), coalesce(daily.deliveries, 0),
-               coalesce(daily.delivery_failures, 0)
-        FROM generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 day') AS d
-        LEFT JOIN daily ON daily.day = d::date
-        ORDER BY d
-    """  # noqa: S608 - the table name is the model's; every value is a parameter
+        SELECT coalesce(stored.active_workspaces, live.active_workspaces, 0),
+               coalesce(stored.messages, live.messages, 0),
+               coalesce(stored.deliveries, live.deliveries, 0),
+               coalesce(stored.delivery_failures, live.delivery_failures, 0)
+        FROM days
+        LEFT JOIN stored USING (day)
+        LEFT JOIN live USING (day)
+        ORDER BY days.day
+    """  # noqa: S608 - the table names are the models'; every value is a parameter
     with connection.cursor() as cursor:
         cursor.execute(sql, _window(first_day, last_day))
         return [

@@ -11,3 +11,11 @@ from health import services
 def sample_platform(timestamp: int | None = None) -> int:
     """Take one health sample (queue depth, oldest job's wait, spare pool, live workers)."""
     return services.health_sample_record().pk
+
+
+# Hourly: each day is stored within the hour after it settles, and a worker that was down catches up.
+@app.periodic(cron="15 * * * *")
+@app.task(queue="default", queueing_lock="store_activity_days", pass_context=False)
+def store_activity_days(timestamp: int | None = None) -> int:
+    """Sum and store the finished days of every workspace's activity not stored yet."""
+    return services.activity_days_store()

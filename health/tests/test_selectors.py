@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from health import selectors
-from health.models import HealthSample
+from health.models import ActivityDay, HealthSample
 from health.tests.queue import add_job, add_worker, empty_queue
 from tenants.models import Workspace, WorkspaceActivity
 
@@ -196,3 +196,22 @@ def test_the_queue_now_counts_workers_with_a_recent_heartbeat(settings):
     add_worker(heartbeat_ago=2)
     add_worker(heartbeat_ago=29)
     assert selectors.queue_now().workers_alive == 2
+
+
+def test_stored_days_are_read_as_stored_and_the_others_summed_from_the_buckets():
+    (workspace,) = workspaces(at(1))
+    activity(workspace, at(30, 10), messages=5)
+    activity(workspace, at(31, 10), messages=6)  # today: never stored
+    # What was stored for the 30th stands, whatever the buckets say now (a deleted workspace's rows
+    # go with it; the day it was busy stays busy).
+    ActivityDay.objects.create(
+        day=date(2031, 3, 30),
+        active_workspaces=4,
+        messages=80,
+        deliveries=3,
+        delivery_failures=1,
+        stored_at=NOW,
+    )
+    days = selectors.activity_per_day(first_day=FIRST, last_day=LAST)
+    assert days[-2] == selectors.DailyActivity(4, 80, 3, 1)
+    assert days[-1] == selectors.DailyActivity(1, 6, 0, 0)

@@ -14,9 +14,10 @@ from health import tasks
 from health.models import HealthSample
 
 
-def test_the_sampler_is_periodic_every_five_minutes():
+def test_the_sampler_runs_every_five_minutes_and_the_days_are_stored_hourly():
     periodic = {task.task.name: task.cron for task in app.periodic_registry.periodic_tasks.values()}
     assert periodic["health.tasks.sample_platform"] == "*/5 * * * *"
+    assert periodic["health.tasks.store_activity_days"] == "15 * * * *"
 
 
 @pytest.mark.django_db(transaction=True)  # the worker is another process: it must see the job
