@@ -54,19 +54,20 @@ class ServiceState:
 
 
 def duration_text(seconds: float) -> str:
-    """A duration as people say it: "45 s", "12 min", "1.5 h", "1 day", "2.3 days"."""
+    """A duration as people say it: "45 s", "12 min", "1.5 h", "1 day", "2.3 days" (a no-break space
+    between the number and its unit, so a line never ends between them)."""
 
     def short(value: float) -> str:
         return f"{value:.1f}".removesuffix(".0")
 
     if seconds < 59.5:
-        return f"{math.floor(seconds + 0.5)} s"
+        return f"{math.floor(seconds + 0.5)}\N{NO-BREAK SPACE}s"
     if seconds < 3570:  # 59.5 min
-        return f"{math.floor(seconds / 60 + 0.5)} min"
+        return f"{math.floor(seconds / 60 + 0.5)}\N{NO-BREAK SPACE}min"
     if seconds < 86220:  # 23.95 h
-        return f"{short(seconds / 3600)} h"
+        return f"{short(seconds / 3600)}\N{NO-BREAK SPACE}h"
     days = short(seconds / 86400)
-    return f"{days} day" if days == "1" else f"{days} days"
+    return f"{days}\N{NO-BREAK SPACE}{'day' if days == '1' else 'days'}"
 
 
 def _reason(error: BaseException) -> str:
