@@ -7,7 +7,8 @@ The chart is as wide as its box and a fixed height. Its plot is an inner <svg> w
 vector-effect: non-scaling-stroke, in the CSS), while every text sits in the outer <svg>'s unscaled
 pixels: labels stay legible from a phone to a wide screen. Each day has a column-high target whose
 <title> is its tooltip; the chart's role="img" and aria-label say what it shows in one sentence.
-Every label is escaped (format_html).
+Every label is escaped (format_html). The inner <svg>s are aria-hidden: the chart is one image to
+assistive technology, named by its summary.
 """
 
 from __future__ import annotations
@@ -46,16 +47,26 @@ class Series:
     tone: str = "accent"  # the marks' class: chart-tone-<tone> (accent, danger, success, warning, muted)
 
 
-def nice_top(highest: float, *, minimum: float, whole: bool) -> tuple[float, float]:
+# Steps for an axis of seconds that read as people say them: 30 s, 2 min, 15 min, 1 h, 6 h...
+DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def nice_top(
+    highest: float, *, minimum: float, whole: bool, steps: Sequence[float] | None = None
+) -> tuple[float, float]:
     """The axis's top and its step: the smallest "round" step (1, 2, 2.5 or 5 times a power of ten;
-    a whole number when the values are counts) of which TICK_INTERVALS reach `highest`, and at least
-    `minimum` (a chart of zeros still has an axis)."""
-    raw = max(highest, minimum) / TICK_INTERVALS
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if whole:
-        step = max(1.0, math.ceil(step))
-    return step * math.ceil(max(highest, minimum) / step - 1e-9), step
+    a whole number when the values are counts; or the first of `steps` that does) of which
+    TICK_INTERVALS reach `highest`, and at least `minimum` (a chart of zeros still has an axis)."""
+    reach = max(highest, minimum)
+    raw = reach / TICK_INTERVALS
+    if steps:
+        step = next((s for s in steps if s >= raw), steps[-1] * math.ceil(raw / steps[-1]))
+    else:
+        magnitude = 10 ** math.floor(math.log10(raw))
+        step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+        if whole:
+            step = max(1.0, math.ceil(step))
+    return step * math.ceil(reach / step - 1e-9), step
 
 
 def _number(value: float) -> str:
@@ -116,7 +127,7 @@ def _legend(series: Sequence[Series]) -> SafeString:
         width = 7 * len(one.name) + 22  # about 7 px a character at the legend's 12 px
         parts.append(
             format_html(
-                '<svg x="100%" y="0" overflow="visible"><g transform="translate({} 0)">'
+                '<svg aria-hidden="true" x="100%" y="0" overflow="visible"><g transform="translate({} 0)">'
                 '<rect class="chart-swatch chart-tone-{}" x="0" y="6" width="10" height="10" rx="2"/>'
                 '<text class="chart-legend" x="14" y="15">{}</text></g></svg>',
                 -(right + width),
@@ -141,18 +152,19 @@ def _frame(
     plot (the ticks' values), and the days."""
     return format_html(
         '<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" width="100%" height="{}" role="img" '
-        'aria-label="{}"><title>{}</title>{}{}<svg class="chart-plot" x="0" y="{}" width="100%" '
-        'height="{}" viewBox="0 0 {} {}" preserveAspectRatio="none" overflow="visible">{}</svg>{}</svg>',
+        'aria-label="{}"><title>{}</title>{}<svg class="chart-plot" aria-hidden="true" x="0" y="{}" '
+        'width="100%" height="{}" viewBox="0 0 {} {}" preserveAspectRatio="none" overflow="visible">{}</svg>'
+        "{}{}</svg>",
         HEIGHT,
         summary,
         title,
         legend,
-        texts,
         TOP,
         PLOT_HEIGHT,
         len(labels),
         SCALE,
         plot,
+        texts,
         _day_labels(labels, every=7 if len(labels) > 10 else 1),
     )
 
@@ -182,7 +194,8 @@ def _empty(*, title: str, labels: Sequence[str]) -> SafeString:
 
 
 def _grid(top: float, step: float, fmt: Callable[[float], str], points: int) -> tuple[SafeString, SafeString]:
-    """The horizontal lines (in the plot) and their values (above each line, at the left edge)."""
+    """The horizontal lines (in the plot) and their values (above each line, at the left edge, drawn
+    over the marks with a halo of the card's colour)."""
     lines, labels = [], []
     for k in range(round(top / step) + 1):
         tick = k * step
@@ -196,13 +209,14 @@ def _grid(top: float, step: float, fmt: Callable[[float], str], points: int) -> 
                 _number(y),
             )
         )
-        labels.append(
-            format_html(
-                '<text class="chart-tick" x="0" y="{}">{}</text>',
-                _number(TOP + (1 - tick / top) * PLOT_HEIGHT - 4),
-                fmt(tick),
+        if tick:  # the baseline needs no "0"; it would sit on the first day's mark
+            labels.append(
+                format_html(
+                    '<text class="chart-tick" x="0" y="{}">{}</text>',
+                    _number(TOP + (1 - tick / top) * PLOT_HEIGHT - 4),
+                    fmt(tick),
+                )
             )
-        )
     return _join(lines), _join(labels)
 
 
@@ -239,13 +253,14 @@ def bar_chart(
     fmt: Callable[[float], str] = count,
     minimum_top: float = 4,
     whole: bool = True,
+    steps: Sequence[float] | None = None,
 ) -> SafeString:
     """Bars, one a label; several series are stacked, the first at the bottom."""
     _prepare(series, labels)
     if not labels or all(value is None for one in series for value in one.values):
         return _empty(title=title, labels=labels)
     totals = [sum(one.values[i] or 0 for one in series) for i in range(len(labels))]
-    top, step = nice_top(max(totals), minimum=minimum_top, whole=whole)
+    top, step = nice_top(max(totals), minimum=minimum_top, whole=whole, steps=steps)
     grid, ticks = _grid(top, step, fmt, len(labels))
     bars = []
     for i in range(len(labels)):
@@ -284,6 +299,7 @@ def line_chart(
     fmt: Callable[[float], str] = count,
     minimum_top: float = 4,
     whole: bool = True,
+    steps: Sequence[float] | None = None,
 ) -> SafeString:
     """Lines through each label's value, broken where a value is None; a single series gets a soft area
     under its line. A value alone between gaps is a short dash."""
@@ -291,7 +307,7 @@ def line_chart(
     known = [value for one in series for value in one.values if value is not None]
     if not labels or not known:
         return _empty(title=title, labels=labels)
-    top, step = nice_top(max(known), minimum=minimum_top, whole=whole)
+    top, step = nice_top(max(known), minimum=minimum_top, whole=whole, steps=steps)
     grid, ticks = _grid(top, step, fmt, len(labels))
     marks = []
     for one in series:

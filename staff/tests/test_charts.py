@@ -47,7 +47,7 @@ def test_a_bar_chart_is_an_accessible_svg_with_a_bar_and_a_tooltip_per_day():
     assert len(bars) == 2  # a zero draws no bar
     # The axis ends at a round 15 (steps of 5); a bar's height is its share of it.
     assert [float(bar.get("height")) for bar in bars] == [200, 800]
-    assert texts(root, "chart-tick") == ["0", "5", "10", "15"]
+    assert texts(root, "chart-tick") == ["5", "10", "15"]  # the baseline goes without its "0"
     assert tooltips(root)[0] == "1 Mar: Sign-ups 0" and tooltips(root)[-1] == "30 Mar: Sign-ups 12"
     assert len(tooltips(root)) == 30
     assert texts(root, "chart-day") == ["2 Mar", "9 Mar", "16 Mar", "23 Mar", "30 Mar"]
@@ -122,7 +122,7 @@ def test_no_data_says_so_in_the_same_frame():
 
 def test_zeros_are_data_drawn_on_an_axis_of_their_own():
     root = parse(charts.line_chart(title="Quiet", labels=DAYS[:3], series=[Series("Messages", [0, 0, 0])]))
-    assert texts(root, "chart-tick") == ["0", "1", "2", "3", "4"] and not texts(root, "chart-empty")
+    assert texts(root, "chart-tick") == ["1", "2", "3", "4"] and not texts(root, "chart-empty")
 
 
 def test_rates_and_durations_are_written_as_such():
@@ -136,8 +136,19 @@ def test_rates_and_durations_are_written_as_such():
             whole=False,
         )
     )
-    assert texts(rates, "chart-tick") == ["0%", "10%", "20%", "30%"]
+    assert texts(rates, "chart-tick") == ["10%", "20%", "30%"]
     assert tooltips(rates) == ["1 Mar: Failed 12.5%", "2 Mar: Failed 30%"]
+    waits = parse(
+        charts.line_chart(
+            title="Oldest job's wait",
+            labels=DAYS[:2],
+            series=[Series("Wait", [12, 420])],
+            fmt=lambda seconds: f"{seconds / 60:g} min",
+            minimum_top=60,
+            steps=charts.DURATION_STEPS,
+        )
+    )
+    assert texts(waits, "chart-tick") == ["2 min", "4 min", "6 min", "8 min"]  # steps of 120 s, not 105
 
 
 @pytest.mark.parametrize(
@@ -159,6 +170,20 @@ def test_rates_and_durations_are_written_as_such():
 def test_axes_end_on_round_numbers(highest, minimum, whole, expected):
     top, step = charts.nice_top(highest, minimum=minimum, whole=whole)
     assert (top, step) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("highest", "expected"),
+    [
+        (0, (60, 15)),
+        (45, (60, 15)),
+        (420, (480, 120)),
+        (3000, (3600, 900)),
+        (10**6, (10**6 + 36800, 86400 * 3)),
+    ],
+)
+def test_duration_axes_step_by_minutes_and_hours(highest, expected):
+    assert charts.nice_top(highest, minimum=60, whole=True, steps=charts.DURATION_STEPS) == expected
 
 
 def test_values_and_labels_of_different_lengths_are_a_mistake():
