@@ -41,11 +41,12 @@ def _charts(history: health_selectors.PlatformHistory) -> list[Chart]:
     deliveries = sum(day.deliveries for day in activity)
     failures = sum(day.delivery_failures for day in activity)
     sampled_days = sum(1 for day in samples if day.samples)
-    sampling = (
-        f"Each day's {{}}, from samples every 5 minutes ({sampled_days} of {len(samples)} days sampled)."
-        if sampled_days
-        else "Sampled every 5 minutes by the worker (health.tasks.sample_platform): none yet."
-    )
+
+    def sampled(what: str) -> str:
+        if not sampled_days:
+            return "Sampled every 5 minutes by the worker (health.tasks.sample_platform): none yet."
+        return f"{what}. Sampled every 5 minutes, on {sampled_days} of {len(samples)} days."
+
     return [
         Chart(
             "signups",
@@ -111,7 +112,7 @@ def _charts(history: health_selectors.PlatformHistory) -> list[Chart]:
         Chart(
             "queue-depth",
             "Queue depth",
-            sampling.format("longest queue of due jobs"),
+            sampled("Each day's peak of due jobs waiting for a worker"),
             charts.line_chart(
                 title="Queue depth, daily peak",
                 labels=labels,
@@ -121,21 +122,20 @@ def _charts(history: health_selectors.PlatformHistory) -> list[Chart]:
         Chart(
             "oldest-job",
             "Oldest job's wait",
-            sampling.format("longest wait of a due job for a worker"),
+            sampled("Each day's longest wait of a due job"),
             charts.line_chart(
                 title="Oldest job's wait, daily peak",
                 labels=labels,
                 series=[Series("Oldest job's wait", [day.oldest_job_age_peak for day in samples], "warning")],
                 fmt=_seconds,
                 minimum_top=60,
+                steps=charts.DURATION_STEPS,
             ),
         ),
         Chart(
             "spare-pool",
             "Spare pool",
-            sampling.format(
-                f"smallest pool of ready schemas (the worker keeps {settings.PARLEY_SPARE_SCHEMAS})"
-            ),
+            sampled(f"Each day's low; the worker keeps {settings.PARLEY_SPARE_SCHEMAS} ready schemas"),
             charts.line_chart(
                 title="Spare pool, daily low",
                 labels=labels,
