@@ -30,10 +30,6 @@ def _day_label(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _seconds(value: float) -> str:
-    return checks.duration_text(value)
-
-
 def _charts(history: health_selectors.PlatformHistory) -> list[Chart]:
     """The page's charts, in reading order: the product's growth and use, then the machinery."""
     labels = [_day_label(day) for day in history.days]
@@ -127,7 +123,7 @@ def _charts(history: health_selectors.PlatformHistory) -> list[Chart]:
                 title="Oldest job's wait, daily peak",
                 labels=labels,
                 series=[Series("Oldest job's wait", [day.oldest_job_age_peak for day in samples], "warning")],
-                fmt=_seconds,
+                fmt=checks.duration_text,
                 minimum_top=60,
                 steps=charts.DURATION_STEPS,
             ),
@@ -162,7 +158,7 @@ def _table(history: health_selectors.PlatformHistory) -> list[tuple[date, list[s
                 text(activity.delivery_failures),
                 text(activity.failure_rate, charts.percent),
                 text(samples.queue_depth_peak),
-                text(samples.oldest_job_age_peak, _seconds),
+                text(samples.oldest_job_age_peak, checks.duration_text),
                 text(samples.spare_pool_low),
             ],
         )
