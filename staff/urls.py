@@ -3,7 +3,7 @@ no /staff/ at all: the impersonation's two pages there are staff/host_urls.py)."
 
 from django.urls import path
 
-from staff import billing_views, export_views, impersonation_views, member_views, views
+from staff import billing_views, export_views, health_views, impersonation_views, member_views, views
 
 urlpatterns = [
     path("", views.workspace_list, name="staff_workspaces"),
@@ -33,4 +33,5 @@ urlpatterns = [
         export_views.workspace_export_download,
         name="staff_workspace_export_download",
     ),
+    path("health/", health_views.platform_health, name="staff_health"),
 ]

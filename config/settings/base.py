@@ -88,6 +88,7 @@ SHARED_APPS = [
     "staff",  # the console of the people who run Parley, and its audit log: across every workspace
     "staff.apps.ParleyAdminConfig",  # Django's admin, superusers only, public host (log entries)
     "exports",  # a workspace's data exports: requested by its owners or by staff, kept until they expire
+    "health",  # samples of the job queue, workers and spare pool: the platform's, not a workspace's
     "django.contrib.contenttypes",  # needed by auth and admin
     "django.contrib.auth",  # password hashing, permissions, staff flag
     "django.contrib.sessions",  # one session table serves every host

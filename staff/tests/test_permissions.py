@@ -55,11 +55,11 @@ NOT_PAGES = {
 }
 
 
-def test_the_console_has_a_list_a_workspace_page_and_its_actions(workspace_a):
+def test_the_console_has_a_list_a_workspace_page_its_actions_and_the_platform_health(workspace_a):
     base = f"/staff/workspaces/{workspace_a.pk}/"
     assert console_paths(workspace_a) == [
         "/staff/", base, f"{base}plan/", f"{base}plan/clear/", f"{base}trial/", f"{base}verification/",
-        f"{base}impersonate/", f"{base}export/", f"{base}export/download/",
+        f"{base}impersonate/", f"{base}export/", f"{base}export/download/", "/staff/health/",
     ]  # fmt: skip
     assert {pattern.name for pattern in staff_urls.urlpatterns} >= ACTIONS
 
