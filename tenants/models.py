@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -32,7 +33,23 @@ class Workspace(TenantMixin):
         indexes = [
             models.Index(
                 fields=["id"], name="workspace_spare_idx", condition=models.Q(claimed_at__isnull=True)
-            )
+            ),
+            # The staff list (staff.selectors.workspace_page): claimed workspaces newest or oldest
+            # first, and by name, a page at a time from a cursor; and the suspended ones, few among
+            # many (with the time a deleted one's schema is due to be dropped).
+            models.Index(
+                fields=["claimed_at", "id"],
+                name="workspace_claimed_idx",
+                condition=models.Q(claimed_at__isnull=False),
+            ),
+            models.Index(
+                Lower("name"), "id", name="workspace_name_idx", condition=models.Q(claimed_at__isnull=False)
+            ),
+            models.Index(
+                fields=["deletion_due_at"],
+                name="workspace_suspended_idx",
+                condition=models.Q(suspended_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
