@@ -3,6 +3,7 @@ actions of staff/*_views.py send their answers)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,18 +20,49 @@ from staff.permissions import staff_only
 from tenants.models import Workspace
 
 
+@dataclass(frozen=True)
+class SortLink:
+    """A sortable column's header: the list sorted by it (the other way if it already is), and how
+    it sorts the list now, for aria-sort."""
+
+    label: str
+    query: str  # the query string of the list sorted by this column, filters kept
+    aria_sort: str | None  # "ascending" or "descending" on the column the list is sorted by
+
+
+def _sort_links(filters: selectors.WorkspaceFilters) -> dict[str, SortLink]:
+    links = {}
+    for key, sort in selectors.SORTS.items():
+        current = filters.sort_key == key
+        descending = not filters.descending if current else sort.descending_first
+        sorted_so = replace(filters, sort=f"{'-' if descending else ''}{key}")
+        links[key] = SortLink(
+            label=sort.label,
+            query=urlencode(sorted_so.as_query()),
+            aria_sort=("descending" if filters.descending else "ascending") if current else None,
+        )
+    return links
+
+
 @staff_only  # first: anyone else gets a 404 whatever the method
 @require_GET
 def workspace_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.workspace_filters_from(request.GET)
     page = selectors.workspace_page(filters=filters, cursor=request.GET.get("cursor"))
+    billing_on = plans.billing_enabled()
+    sort_choices = selectors.sort_choices()
     context = {
         "filters": filters,
         "filter_query": urlencode(filters.as_query()),
         "page": page,
-        "billing_on": plans.billing_enabled(),
+        "billing_on": billing_on,
+        "column_count": 10 if billing_on else 8,
+        "sort_links": _sort_links(filters),
         "plan_choices": [(plan.key, plan.name) for plan in plans.PLANS.values()],
         "status_choices": BillingAccount.Status.choices,
+        "state_choices": selectors.WorkspaceState.choices,
+        "sort_choices": sort_choices,
+        "sort_description": dict(sort_choices)[filters.sort],
     }
     if request.htmx and request.htmx.target == "workspace-more":  # "More workspaces": the next rows
         return render(request, "staff/partials/workspace_rows.html", context)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -32,7 +33,23 @@ class Workspace(TenantMixin):
         indexes = [
             models.Index(
                 fields=["id"], name="workspace_spare_idx", condition=models.Q(claimed_at__isnull=True)
-            )
+            ),
+            # The staff list (staff.selectors.workspace_page): claimed workspaces newest or oldest
+            # first, and by name, a page at a time from a cursor; and the suspended ones, few among
+            # many (with the time a deleted one's schema is due to be dropped).
+            models.Index(
+                fields=["claimed_at", "id"],
+                name="workspace_claimed_idx",
+                condition=models.Q(claimed_at__isnull=False),
+            ),
+            models.Index(
+                Lower("name"), "id", name="workspace_name_idx", condition=models.Q(claimed_at__isnull=False)
+            ),
+            models.Index(
+                fields=["deletion_due_at"],
+                name="workspace_suspended_idx",
+                condition=models.Q(suspended_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -160,3 +177,27 @@ class WorkspaceActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id} at {self.hour:%Y-%m-%d %H:00}"
+
+
+class WorkspaceStats(models.Model):
+    """One workspace's figures for the staff console's list, computed from its WorkspaceActivity by a
+    periodic job (tenants.activity.workspace_stats_refresh), so that the list reads, sorts and filters
+    them in its one query. A workspace with no activity yet has no row: the list reads that as zeros.
+
+    The windows are whole hours: "7 days" and "24 hours" add up the hours that started within them,
+    "this month" the hours since the first of the month (UTC)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    conversations_month = models.PositiveIntegerField(default=0)
+    messages_7d = models.PositiveIntegerField(default=0)
+    deliveries_24h = models.PositiveIntegerField(default=0)  # webhook delivery attempts that ended
+    delivery_failures_24h = models.PositiveIntegerField(default=0)
+    # delivery_failures_24h / deliveries_24h, kept so the list sorts by it; None without deliveries.
+    failure_rate_24h = models.FloatField(null=True)
+    last_activity_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField()  # the time these figures are as of
+
+    def __str__(self) -> str:
+        return f"stats of {self.workspace_id}"

@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from mail import gateway
 from tenants import app_settings, secret_box
+from tenants.activity import statement_counting
 from tenants.context import in_workspace, schema_statement, workspace_statement
 from tenants.models import Membership
 from webhooks import sender, signing
@@ -43,10 +44,19 @@ _CLAIM = (
     "SELECT * FROM {schema}.webhook_delivery_claim("
     "%(delivery_id)s, %(job_token)s, %(holder)s, %(slots)s, %(lease)s)"
 )
-_RECORD = (
-    "SELECT * FROM {schema}.webhook_delivery_record(%(delivery_id)s, %(endpoint_id)s, %(slot)s, "
-    "%(holder)s, %(duration_ms)s, %(status_code)s, %(response_body)s, %(error)s, "
-    "%(schedule)s::double precision[], %(disable_after)s)"
+# The record, and in the same statement (so the same transaction) the attempt added to the
+# workspace's activity counters: one delivery that ended, failed unless it succeeded (a 2xx).
+_RECORD = statement_counting(
+    written="""
+    SELECT * FROM {schema}.webhook_delivery_record(%(delivery_id)s, %(endpoint_id)s, %(slot)s,
+        %(holder)s, %(duration_ms)s, %(status_code)s, %(response_body)s, %(error)s,
+        %(schedule)s::double precision[], %(disable_after)s)
+    """,
+    counts="""
+    SELECT ws.id, date_trunc('hour', now(), 'UTC'), 0, 0, 1, (written.outcome <> 'succeeded')::integer, now()
+    FROM written JOIN tenants_workspace ws ON ws.schema_name = %(schema_name)s
+    """,
+    answer="SELECT outcome, tell_owners FROM written",
 )
 _RELEASE = "SELECT {schema}.webhook_lease_release(%(endpoint_id)s, %(slot)s, %(holder)s)"
 
@@ -86,12 +96,14 @@ async def lease_release(schema_name: str, claimed: Claimed) -> None:
 
 
 async def delivery_record(schema_name: str, claimed: Claimed, outcome: sender.Outcome) -> str:
-    """Store the attempt; then mark the delivery delivered, or queue its next attempt, or give up.
-    A 410 disables the endpoint at once; so does failing without a break for
-    PARLEY_WEBHOOK_DISABLE_AFTER, and then its owners are emailed. Returns what followed."""
+    """Store the attempt (and count it in the workspace's activity); then mark the delivery delivered,
+    or queue its next attempt, or give up. A 410 disables the endpoint at once; so does failing
+    without a break for PARLEY_WEBHOOK_DISABLE_AFTER, and then its owners are emailed. Returns what
+    followed."""
     followed, tell_owners = await workspace_statement(
         schema_statement(_RECORD, schema_name),
         {
+            "schema_name": schema_name,
             "delivery_id": claimed.delivery_id,
             "endpoint_id": claimed.endpoint_id,
             "slot": claimed.slot,

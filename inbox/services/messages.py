@@ -21,6 +21,7 @@ from inbox.exceptions import (
 )
 from inbox.models import Contact, Conversation, Message
 from inbox.selectors import mention_handle, message_payload
+from tenants.activity import activity_record, statement_counting
 from tenants.context import schema_statement, workspace_rows
 from tenants.models import Membership
 from webhooks.services import event_record
@@ -62,21 +63,44 @@ def message_client_id_clean(client_id: Any) -> uuid.UUID | None:
 # opens the conversation (waking a snoozed one), stores the message, moves the visitor's and the
 # conversation's markers and records the webhook events.
 # Services that change a conversation lock its contact first too.
-_VISITOR_WRITE = (
-    "SELECT * FROM {schema}.visitor_message_write(%(contact_id)s, %(body)s, %(client_id)s, %(now)s)"
+#
+# Several visitors' messages in one statement: the function once per message, in the order given
+# (one transaction: a visitor's second message sees its first). LEFT JOIN: a contact that is gone
+# still answers, with no row of the function's (all NULL). The same statement adds the messages
+# written and the conversations they started to the workspace's activity counters (one upsert per
+# hour of the batch: in practice one), after every message, so the counters' row lock comes last.
+_VISITOR_WRITE_MANY = statement_counting(
+    written="""
+    SELECT m.position, m.now AS written_at, w.*
+    FROM unnest(
+        %(contact_ids)s::bigint[], %(bodies)s::text[], %(client_ids)s::uuid[], %(nows)s::timestamptz[]
+    ) WITH ORDINALITY AS m(contact_id, body, client_id, now, position)
+    LEFT JOIN LATERAL {schema}.visitor_message_write(m.contact_id, m.body, m.client_id, m.now) AS w ON true
+    """,
+    counts="""
+    SELECT ws.id, date_trunc('hour', written.written_at, 'UTC') AS hour,
+        count(*) FILTER (WHERE written.o_new_conversation), count(*), 0, 0, max(written.written_at)
+    FROM written JOIN tenants_workspace ws ON ws.schema_name = %(schema_name)s
+    WHERE written.o_message_id IS NOT NULL  -- not a client_id sent again, nor a contact that is gone
+    GROUP BY ws.id, hour
+    """,
+    answer="""
+    SELECT o_prev_id, o_message_id, o_conversation_id, o_new_conversation, o_duplicate_id,
+        o_duplicate_conversation_id, o_duplicate_body, o_duplicate_created_at, o_reopened_id,
+        o_reopened_body
+    FROM written ORDER BY position
+    """,
 )
 
 
-# Several visitors' messages in one statement: the function once per message, in the order given
-# (one transaction: a visitor's second message sees its first). LEFT JOIN: a contact that is gone
-# still answers, with no row of the function's.
-_VISITOR_WRITE_MANY = """
-SELECT w.* FROM unnest(
-    %(contact_ids)s::bigint[], %(bodies)s::text[], %(client_ids)s::uuid[], %(nows)s::timestamptz[]
-) WITH ORDINALITY AS m(contact_id, body, client_id, now, position)
-LEFT JOIN LATERAL {schema}.visitor_message_write(m.contact_id, m.body, m.client_id, m.now) AS w ON true
-ORDER BY m.position
-"""
+def _visitor_write_params(schema_name: str, batch: list[dict]) -> dict:
+    return {
+        "schema_name": schema_name,
+        "contact_ids": [params["contact_id"] for params in batch],
+        "bodies": [params["body"] for params in batch],
+        "client_ids": [params["client_id"] for params in batch],
+        "nows": [params["now"] for params in batch],
+    }
 
 
 class _VisitorWrites:
@@ -140,12 +164,7 @@ class _VisitorWrites:
     async def _statement(self, batch: list[dict]) -> list[tuple]:
         return await workspace_rows(
             schema_statement(_VISITOR_WRITE_MANY, self.schema_name),
-            {
-                "contact_ids": [params["contact_id"] for params in batch],
-                "bodies": [params["body"] for params in batch],
-                "client_ids": [params["client_id"] for params in batch],
-                "nows": [params["now"] for params in batch],
-            },
+            _visitor_write_params(self.schema_name, batch),
         )
 
 
@@ -155,9 +174,13 @@ def _settle(done: asyncio.Future, *, result: tuple | None = None, exception: Exc
     if exception is not None:
         done.set_exception(exception)
     else:
-        # All NULL: the LEFT JOIN's row for a contact that is gone (the function answered nothing).
-        gone = result is None or (result[1] is None and result[4] is None)
-        done.set_result(None if gone else result)
+        done.set_result(_row_or_none(result))
+
+
+def _row_or_none(row: tuple | None) -> tuple | None:
+    """The function's row; None for the LEFT JOIN's all-NULL row of a contact that is gone."""
+    gone = row is None or (row[1] is None and row[4] is None)
+    return None if gone else row
 
 
 @dataclass(frozen=True)
@@ -228,8 +251,10 @@ def message_from_visitor(*, contact_id: int, body: Any, client_id: Any = None) -
     params = _visitor_message_params(contact_id, body, client_id)
     schema_name = realtime.current_schema()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(schema_statement(_VISITOR_WRITE, schema_name), params)
-        written = _visitor_message_written(schema_name, params, cursor.fetchone())
+        cursor.execute(
+            schema_statement(_VISITOR_WRITE_MANY, schema_name), _visitor_write_params(schema_name, [params])
+        )
+        written = _visitor_message_written(schema_name, params, _row_or_none(cursor.fetchone()))
         for push in written.pushes:
             realtime.publish_on_commit(push.groups, push.event)
     return written.message, written.created
@@ -286,12 +311,14 @@ def message_from_agent(
                         "body": body[:140],
                     },
                 )
-            return message
-        if conversation.first_agent_reply_at is None:
-            conversation.first_agent_reply_at = message.created_at
-        conversation.unread_count = 0  # whoever answers has read it
-        conversation.last_message_preview = body[:140]
-        _record_and_push(contact=contact, conversation=conversation, message=message)
+        else:
+            if conversation.first_agent_reply_at is None:
+                conversation.first_agent_reply_at = message.created_at
+            conversation.unread_count = 0  # whoever answers has read it
+            conversation.last_message_preview = body[:140]
+            _record_and_push(contact=contact, conversation=conversation, message=message)
+        # A note counts too: a message written by a person (tenants.activity). Last: it locks the hour's row.
+        activity_record(schema_name=realtime.current_schema(), at=message.created_at, messages=1)
     return message
 
 

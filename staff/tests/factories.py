@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import BillingAccount
-from tenants.models import Membership, Workspace
+from tenants.models import Membership, Workspace, WorkspaceStats
 
 
 def add_workspaces(
@@ -66,3 +66,25 @@ def add_workspaces(
 def add_spare() -> Workspace:
     """A spare schema's row, as the pool keeps them: no slug, no name, not claimed."""
     return Workspace.objects.bulk_create([Workspace(schema_name="ws_list_spare")])[0]
+
+
+def add_stats(
+    workspace: Workspace,
+    *,
+    conversations_month: int = 0,
+    messages_7d: int = 0,
+    deliveries_24h: int = 0,
+    delivery_failures_24h: int = 0,
+    last_activity_at=None,
+) -> WorkspaceStats:
+    """The list's figures of a workspace, as the activity job would have left them."""
+    return WorkspaceStats.objects.create(
+        workspace=workspace,
+        conversations_month=conversations_month,
+        messages_7d=messages_7d,
+        deliveries_24h=deliveries_24h,
+        delivery_failures_24h=delivery_failures_24h,
+        failure_rate_24h=delivery_failures_24h / deliveries_24h if deliveries_24h else None,
+        last_activity_at=last_activity_at,
+        refreshed_at=timezone.now(),
+    )

@@ -3,7 +3,7 @@ workspace's page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -14,9 +14,9 @@ from inbox import services as inbox_services
 from staff import selectors, services
 from staff.models import AuditEntry
 from staff.selectors import WorkspaceFilters
-from staff.tests.factories import add_spare, add_workspaces
+from staff.tests.factories import add_spare, add_stats, add_workspaces
 from tenants.context import workspace_schema
-from tenants.models import Membership
+from tenants.models import Membership, Workspace, WorkspaceStats
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,168 @@ def test_the_workspace_page_shows_usage_against_the_plan_when_billing_is_on(work
 def test_there_is_no_page_for_a_spare_or_a_missing_workspace(workspaces):
     assert selectors.workspace_detail(add_spare().pk) is None
     assert selectors.workspace_detail(2**62) is None
+
+
+# --- Activity figures, sorts and the state filter
+
+
+def sorted_workspaces() -> dict[str, object]:
+    """Six workspaces to sort ("sorted-0" … "sorted-5"), with ties and one with no figures at all."""
+    now = timezone.now()
+    made = add_workspaces(6, prefix="sorted")
+    names = ["banana", "Apple", "cherry", "apple", "Banana", "date"]
+    for workspace, name in zip(made, names, strict=True):
+        workspace.name = name
+    Workspace.objects.bulk_update(made, ["name"])
+    figures = [
+        dict(conversations_month=3, messages_7d=10, deliveries_24h=4, delivery_failures_24h=1,
+             last_activity_at=now - timedelta(hours=1)),
+        dict(conversations_month=3, messages_7d=0, deliveries_24h=10, delivery_failures_24h=0,
+             last_activity_at=now - timedelta(days=3)),
+        dict(conversations_month=0, messages_7d=10, deliveries_24h=0, last_activity_at=now),
+        dict(conversations_month=7, messages_7d=2, deliveries_24h=2, delivery_failures_24h=2,
+             last_activity_at=now - timedelta(hours=1)),
+        dict(conversations_month=1, messages_7d=10, deliveries_24h=8, delivery_failures_24h=2,
+             last_activity_at=now - timedelta(days=2)),
+    ]  # fmt: skip
+    for workspace, found in zip(made, figures, strict=False):  # the sixth has none
+        add_stats(workspace, **found)
+    return {w.slug: w for w in made}
+
+
+def expected_order(made: dict, key, descending: bool) -> list[str]:
+    """The slugs in the order a sort must give: by `key(slug)`, then by id, the same direction."""
+    ordered = sorted(made, key=lambda slug: (key(slug), made[slug].pk))
+    return ordered[::-1] if descending else ordered
+
+
+def every_page(filters: WorkspaceFilters, limit: int) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page = selectors.workspace_page(filters=filters, cursor=cursor, limit=limit)
+        seen += slugs(page)
+        if not (cursor := page.next_cursor):
+            return seen
+
+
+def test_rows_carry_the_activity_figures_and_zeros_without_any(workspaces):
+    made = sorted_workspaces()
+    rows = {row.workspace.slug: row for row in selectors.workspace_page(filters=WorkspaceFilters()).rows}
+    first = rows["sorted-0"]
+    assert (first.conversations_month, first.messages_7d, first.deliveries_24h) == (3, 10, 4)
+    assert first.failure_rate_24h == 0.25 and first.failure_percent == "25 %"
+    assert first.last_activity_at == WorkspaceStats.objects.get(workspace=made["sorted-0"]).last_activity_at
+    assert (rows["sorted-1"].failure_rate_24h, rows["sorted-1"].failure_percent) == (0.0, "0 %")
+    none = rows["sorted-5"]
+    assert (none.conversations_month, none.messages_7d, none.deliveries_24h) == (0, 0, 0)
+    assert none.failure_rate_24h is None and none.failure_percent == "" and none.last_activity_at is None
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"), [(0.0004, "< 0.1 %"), (0.001, "0.1 %"), (0.375, "37.5 %"), (1.0, "100 %")]
+)
+def test_a_failure_rate_reads_as_a_percentage_that_never_hides_a_failure(rate, shown):
+    row = selectors.WorkspaceRow(None, None, 0, None, 0, 0, None, 1, rate)
+    assert row.failure_percent == shown
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("sort", list(selectors.SORTS))
+def test_every_sort_orders_both_ways_and_its_keyset_pages_cover_every_workspace_once(
+    workspaces, sort, descending
+):
+    made = sorted_workspaces()
+    stats = {w.workspace.slug: w for w in WorkspaceStats.objects.select_related("workspace")}
+    never = datetime(1970, 1, 1, tzinfo=UTC)
+    keys = {
+        "created": lambda slug: made[slug].claimed_at,
+        "name": lambda slug: made[slug].name.lower(),
+        "conversations": lambda slug: stats[slug].conversations_month if slug in stats else 0,
+        "messages": lambda slug: stats[slug].messages_7d if slug in stats else 0,
+        "activity": lambda slug: (stats[slug].last_activity_at if slug in stats else None) or never,
+        "failures": lambda slug: (
+            stats[slug].failure_rate_24h if slug in stats and stats[slug].deliveries_24h else -1.0
+        ),
+    }
+    filters = WorkspaceFilters(query="sorted-", sort=f"{'-' if descending else ''}{sort}")
+    expected = expected_order(made, keys[sort], descending)
+    assert slugs(selectors.workspace_page(filters=filters)) == expected
+    for limit in (1, 2, 4):
+        assert every_page(filters, limit) == expected
+
+
+def test_the_figures_sort_the_way_people_read_them(workspaces):
+    sorted_workspaces()
+
+    def first(sort: str) -> list[str]:
+        return slugs(selectors.workspace_page(filters=WorkspaceFilters(query="sorted-", sort=sort)))
+
+    assert first("-failures")[:3] == ["sorted-3", "sorted-4", "sorted-0"]  # 100 %, 25 % twice by id
+    assert first("failures")[:3] == ["sorted-2", "sorted-5", "sorted-1"]  # no deliveries, under 0 %
+    assert first("-activity")[0] == "sorted-2" and first("-activity")[-1] == "sorted-5"  # never: last
+    assert first("name")[:2] == ["sorted-1", "sorted-3"]  # Apple and apple, in id order
+
+
+def test_a_cursor_of_another_sort_or_direction_is_the_first_page(workspaces):
+    sorted_workspaces()
+    by_messages = WorkspaceFilters(query="sorted-", sort="-messages")
+    cursor = selectors.workspace_page(filters=by_messages, limit=2).next_cursor
+    assert cursor.startswith("-messages:")
+    for other in ("messages", "-conversations", "-created", "name"):
+        filters = WorkspaceFilters(query="sorted-", sort=other)
+        assert slugs(selectors.workspace_page(filters=filters, cursor=cursor, limit=2)) == slugs(
+            selectors.workspace_page(filters=filters, limit=2)
+        )
+    assert len(slugs(selectors.workspace_page(filters=by_messages, cursor=cursor, limit=2))) == 2
+
+
+def test_filters_by_state_active_suspended_or_scheduled_for_deletion(workspaces):
+    now = timezone.now()
+    _, stopped, leaving = add_workspaces(3, prefix="state")
+    Workspace.objects.filter(pk=stopped.pk).update(suspended_at=now, suspension_reason="Abuse")
+    Workspace.objects.filter(pk=leaving.pk).update(suspended_at=now, deletion_due_at=now + timedelta(days=30))
+
+    def found(state: str) -> list[str]:
+        return slugs(selectors.workspace_page(filters=WorkspaceFilters(query="state-", state=state)))
+
+    assert found("") == ["state-0", "state-1", "state-2"]
+    assert found("active") == ["state-0"]
+    assert found("suspended") == ["state-1"]
+    assert found("deleting") == ["state-2"]
+    row = selectors.workspace_page(filters=WorkspaceFilters(query="state-2")).rows[0]
+    assert row.workspace.is_suspended and row.workspace.deletion_due_at is not None
+
+
+def test_filters_from_a_query_string_read_the_state_and_the_sort():
+    read = selectors.workspace_filters_from
+    assert read({"state": "suspended", "sort": "-messages"}) == WorkspaceFilters(
+        state="suspended", sort="-messages"
+    )
+    assert read({"sort": "name"}).sort == "name" and not read({"sort": "name"}).descending
+    for junk in ("--messages", "messages-", "-", "id", "-stats__messages_7d", ""):
+        assert read({"sort": junk}).sort == selectors.DEFAULT_SORT, junk
+    assert read({"state": "gone"}).state == ""
+    assert read({"sort": "-created"}).as_query() == {}  # the default says nothing
+    assert read({"sort": "failures", "state": "deleting"}).as_query() == {
+        "state": "deleting", "sort": "failures"
+    }  # fmt: skip
+    assert selectors.sort_choices()[0] == ("-created", "Created, newest first")
+    assert len(selectors.sort_choices()) == 2 * len(selectors.SORTS)
+
+
+@pytest.mark.parametrize("sort", ["-created", "name", "-messages", "conversations", "-activity", "-failures"])
+@pytest.mark.parametrize("size", [3, 40])
+def test_a_page_is_one_query_whatever_its_size_sort_and_filters(
+    workspaces, billing_on, sort, size, django_assert_num_queries
+):
+    made = add_workspaces(size, prefix="many", members=2, plan="team")
+    for workspace in made[::2]:
+        add_stats(workspace, messages_7d=5, deliveries_24h=3, delivery_failures_24h=1)
+    filters = WorkspaceFilters(query="many", sort=sort)
+    with django_assert_num_queries(1):
+        page = selectors.workspace_page(filters=filters, limit=size)
+        assert len(page.rows) == size and {row.member_count for row in page.rows} == {2}
+    cursor = selectors.workspace_page(filters=filters, limit=2).next_cursor
+    with django_assert_num_queries(1):
+        filters = WorkspaceFilters(query="@many", plan="team", status="active", state="active", sort=sort)
+        selectors.workspace_page(filters=filters, cursor=cursor)

@@ -1,4 +1,5 @@
-"""The pool refill runs on the real procrastinate worker, queued by the sign-up that emptied the pool."""
+"""The pool refill runs on the real procrastinate worker, queued by the sign-up that emptied the pool;
+so does the staff list's stats refresh."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import sys
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
 from config.embedded_services import PROJECT_DIR
 from conftest import subprocess_env
-from tenants import selectors, services
+from tenants import activity, selectors, services
+from tenants.models import Workspace, WorkspaceStats
+from tenants.tasks import refresh_workspace_stats
 
 # Committed rows: on_commit must fire, and the worker is another process.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,3 +56,23 @@ def test_a_claim_queues_a_refill_that_a_worker_carries_out():
     assert result.returncode == 0, result.stderr
     assert _jobs() == [], "done, and deleted as every succeeded job is (delete_jobs in the settings)"
     assert selectors.spare_count() == 2
+
+
+def test_the_stats_refresh_runs_on_the_worker():
+    (shop,) = Workspace.objects.bulk_create(
+        [Workspace(schema_name="ws_job_stats", name="Job", slug="job-stats", claimed_at=timezone.now())]
+    )
+    activity.activity_record(schema_name=shop.schema_name, at=timezone.now(), conversations=1, messages=3)
+    refresh_workspace_stats.defer()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "procrastinate", "worker", "--one-shot", "--queues", "default"],
+        cwd=PROJECT_DIR,
+        env=subprocess_env(PARLEY_SPARE_SCHEMAS="0"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _jobs() == []
+    stats = WorkspaceStats.objects.get(workspace=shop)
+    assert (stats.conversations_month, stats.messages_7d, stats.deliveries_24h) == (1, 3, 0)

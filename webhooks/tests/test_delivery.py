@@ -254,6 +254,40 @@ def test_failures_are_retried_on_the_schedule_with_the_same_webhook_id(schema, w
     assert pending_jobs() == []
 
 
+def counted(workspace) -> tuple[int, int]:
+    """The webhook attempts that ended and those that failed, in the workspace's activity counters."""
+    from django.db.models import Sum
+
+    from tenants.models import WorkspaceActivity
+
+    found = WorkspaceActivity.objects.filter(workspace=workspace).aggregate(
+        deliveries=Sum("deliveries"), failures=Sum("delivery_failures")
+    )
+    return found["deliveries"] or 0, found["failures"] or 0
+
+
+@override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0, 0.0])
+def test_every_attempt_that_ends_is_counted_in_the_workspace_activity_and_the_failed_ones_apart(
+    schema, website, receiver, other_receiver, tx_workspaces
+):
+    receiver.answers = [500, 404]
+    make_endpoint(schema, receiver.url)
+    new_contact(schema, website)
+    run_jobs(schema)
+    assert counted(tx_workspaces.alpha) == (1, 1)
+    run_jobs(schema)
+    run_jobs(schema)
+    assert len(receiver.received) == 3  # 500, 404, then 200
+    assert counted(tx_workspaces.alpha) == (3, 2)
+    # A receiver that says it is gone disables its endpoint: a failure too.
+    other_receiver.answers = [410]
+    make_endpoint(schema, other_receiver.url)
+    new_contact(schema, website)
+    run_jobs(schema)
+    assert counted(tx_workspaces.alpha) == (5, 3)  # the first endpoint's 200 and the second's 410
+    assert counted(tx_workspaces.beta) == (0, 0)
+
+
 @override_settings(PARLEY_WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0])
 def test_a_delivery_that_fails_every_attempt_ends_failed(schema, website, receiver):
     receiver.answers = [500, 500, 500]

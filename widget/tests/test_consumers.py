@@ -396,6 +396,82 @@ async def test_messages_that_arrive_together_are_committed_together(site_a):
     assert transactions <= 3
 
 
+@pytest.fixture
+def activity_upserts():
+    """How many statements have added to the activity counters since the test began: a statement
+    trigger counts them (committed rows, so it is dropped again after)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TABLE public.test_activity_upserts (at timestamptz DEFAULT clock_timestamp());
+            CREATE FUNCTION public.test_activity_upsert_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO public.test_activity_upserts DEFAULT VALUES; RETURN NULL; END $$;
+            CREATE TRIGGER test_activity_upserts AFTER INSERT ON public.tenants_workspaceactivity
+            FOR EACH STATEMENT EXECUTE FUNCTION public.test_activity_upsert_counted();
+            """
+        )
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM public.test_activity_upserts")
+            return cursor.fetchone()[0]
+
+    yield count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER test_activity_upserts ON public.tenants_workspaceactivity;"
+            "DROP FUNCTION public.test_activity_upsert_counted(); DROP TABLE public.test_activity_upserts;"
+        )
+
+
+def _counted(workspace_id: int) -> tuple[int, int]:
+    from django.db.models import Sum
+
+    from tenants.models import WorkspaceActivity
+
+    found = WorkspaceActivity.objects.filter(workspace_id=workspace_id).aggregate(
+        conversations=Sum("conversations"), messages=Sum("messages")
+    )
+    return found["conversations"] or 0, found["messages"] or 0
+
+
+async def test_a_batch_of_visitor_messages_adds_to_the_activity_counters_in_one_upsert(
+    site_a, tx_workspaces, activity_upserts
+):
+    # Through the socket: one message, one conversation started, one upsert.
+    socket, _ = await connect_visitor(site_a)
+    await socket.send_json_to({"type": "message", "client_id": str(uuid.uuid4()), "body": "Hello"})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "ack"
+    await socket.disconnect()
+    alpha = tx_workspaces.alpha.pk
+    assert await database_sync_to_async(_counted)(alpha) == (1, 1)
+    assert await database_sync_to_async(activity_upserts)() == 1
+
+    # 30 visitors write 3 messages each at once, and one of them sends its first again: the batches
+    # count what they wrote (90 messages, 30 conversations, no resend), each in its one statement.
+    contact_ids = await in_workspace(site_a.schema_name, _visitors, 30)
+    resent = uuid.uuid4()
+    sends = [
+        services.message_from_visitor_on_loop(
+            schema_name=site_a.schema_name,
+            contact_id=contact_id,
+            body=f"{n}",
+            client_id=resent if (n, contact_id) in ((0, contact_ids[0]), (3, contact_ids[0])) else None,
+        )
+        for n in range(4)
+        for contact_id in contact_ids
+        if n < 3 or contact_id == contact_ids[0]
+    ]
+    written = await asyncio.gather(*sends)
+    assert sum(w.created for w in written) == 90
+    assert await database_sync_to_async(_counted)(alpha) == (31, 91)
+    batches = await in_workspace(
+        site_a.schema_name, _transactions_of, [w.message.pk for w in written if w.created]
+    )
+    assert await database_sync_to_async(activity_upserts)() == 1 + batches
+    assert await database_sync_to_async(_counted)(tx_workspaces.beta.pk) == (0, 0)
+
+
 async def test_a_message_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(site_a):
     contact_ids = await in_workspace(site_a.schema_name, _visitors, 6)
     writes = message_services._VisitorWrites.of(site_a.schema_name)

@@ -71,3 +71,22 @@ def test_a_write_key_replies_sets_status_and_assignee_as_its_maker(a, workspace_
     assert snooze.status_code == 400 and snooze.json()["error"]["code"] == "invalid_action"
     with workspace_schema(workspace_a.schema_name):
         assert Conversation.objects.get().status == "resolved"
+
+
+def test_replies_and_notes_written_through_the_api_are_counted_in_the_workspace_activity(a, workspace_a):
+    from django.db.models import Sum
+
+    from tenants.models import WorkspaceActivity
+
+    def counted() -> dict:
+        return WorkspaceActivity.objects.filter(workspace=workspace_a).aggregate(
+            conversations=Sum("conversations"), messages=Sum("messages")
+        )
+
+    (conversation_id,) = conversations(workspace_a, 1)  # a visitor's first message
+    assert counted() == {"conversations": 1, "messages": 1}
+    for body in ({"body": "On its way."}, {"body": "Check the courier", "private": True}):
+        path = f"/api/v1/conversations/{conversation_id}/messages"
+        assert a.post(path, body, content_type="application/json").status_code == 201
+    assert a.post(path, {"body": ""}, content_type="application/json").status_code == 422
+    assert counted() == {"conversations": 1, "messages": 3}

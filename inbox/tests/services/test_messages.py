@@ -109,3 +109,55 @@ def test_a_dead_redis_loses_no_message(visitor, settings, django_capture_on_comm
         message, created = services.message_from_visitor(contact_id=visitor.pk, body="Is anyone there?")
     assert created and Message.objects.filter(pk=message.pk, body="Is anyone there?").exists()
     assert "clients will catch up by id" in caplog.text
+
+
+def counted(workspace) -> tuple[int, int]:
+    """The conversations and messages in the workspace's activity counters, all hours together."""
+    from django.db.models import Sum
+
+    from tenants.models import WorkspaceActivity
+
+    found = WorkspaceActivity.objects.filter(workspace=workspace).aggregate(
+        conversations=Sum("conversations"), messages=Sum("messages")
+    )
+    return found["conversations"] or 0, found["messages"] or 0
+
+
+def test_the_activity_counters_count_conversations_started_and_messages_written_by_people(
+    visitor, workspace_a, owner_a, workspace_b
+):
+    first, _ = services.message_from_visitor(contact_id=visitor.pk, body="hi", client_id=CLIENT_ID)
+    services.message_from_visitor(contact_id=visitor.pk, body="hi", client_id=CLIENT_ID)  # a resend
+    services.message_from_visitor(contact_id=visitor.pk, body="anyone?")
+    assert counted(workspace_a) == (1, 2)
+
+    conversation = Conversation.objects.get(pk=first.conversation_id)
+    services.message_from_agent(conversation=conversation, author=owner_a, body="Yes, hello")
+    services.message_from_agent(conversation=conversation, author=owner_a, body="VIP", private=True)
+    assert counted(workspace_a) == (1, 4)
+    # System events say what someone did; they are not messages written.
+    services.conversation_status_set(
+        conversation=conversation,
+        status="snoozed",
+        by=owner_a,
+        snoozed_until=timezone.now() + timedelta(hours=1),
+    )
+    services.message_from_visitor(contact_id=visitor.pk, body="still there?")  # wakes it: an event too
+    assert counted(workspace_a) == (1, 5)
+    services.conversation_status_set(conversation=conversation, status="resolved", by=owner_a)
+    services.message_from_visitor(contact_id=visitor.pk, body="one more thing")  # a new conversation
+    assert counted(workspace_a) == (2, 6)
+    assert counted(workspace_b) == (0, 0)
+
+
+def test_a_message_and_its_count_commit_or_roll_back_together(visitor, workspace_a, owner_a):
+    from django.db import transaction
+
+    first, _ = services.message_from_visitor(contact_id=visitor.pk, body="hi")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.message_from_visitor(contact_id=visitor.pk, body="lost")
+        services.message_from_agent(conversation=first.conversation, author=owner_a, body="lost too")
+        raise RuntimeError("rolled back")
+    with pytest.raises(MessageInvalid):
+        services.message_from_agent(conversation=first.conversation, author=owner_a, body=" ")
+    assert counted(workspace_a) == (1, 1)
