@@ -68,6 +68,8 @@ PARLEY_API_RATE_LIMIT = env.int("PARLEY_API_RATE_LIMIT", default=600)
 
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
 PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
+# Days a workspace deleted by staff stays restorable before its schema is dropped (tenants.app_settings).
+PARLEY_DELETE_GRACE_DAYS = env.int("PARLEY_DELETE_GRACE_DAYS", default=30)
 
 # --- Apps
 SHARED_APPS = [
