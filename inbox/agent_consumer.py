@@ -27,6 +27,9 @@ from tenants.context import in_public, in_workspace
 logger = logging.getLogger(__name__)
 
 NOT_ALLOWED = 4403
+# The workspace is suspended (staff console): as the widget's close code for it (widget.services).
+WORKSPACE_SUSPENDED = 4423
+SUSPENDED_MESSAGE = "This workspace is suspended: its inbox is closed. Reload the page to see more."
 
 
 def _agent_for(hostname: str, session_key: str) -> dict | None:
@@ -76,6 +79,14 @@ class InboxConsumer(LoopConsumer):
         self.open_conversation_id: int | None = None
         for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
+        # Read once subscribed: a suspension that commits before this read is seen here, one that
+        # commits after it reaches the agents group and closes the socket (workspace_suspended).
+        if await in_public(tenant_selectors.workspace_is_suspended, agent["workspace"].pk):
+            for group in self._groups():
+                await self.channel_layer.group_discard(group, self.channel_name)
+            self.agent = None
+            await self.workspace_suspended({})
+            return
         await self.send_json({"type": "ready"})
         await self._present(True)
 
@@ -207,6 +218,10 @@ class InboxConsumer(LoopConsumer):
     async def membership_revoked(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)
+
+    async def workspace_suspended(self, event: dict) -> None:
+        await self.send_json({"type": "refused", "message": SUSPENDED_MESSAGE})
+        await self.close(code=WORKSPACE_SUSPENDED)
 
     async def session_ended(self, event: dict) -> None:
         # The account was taken back by the owner of its address (accounts.services): every session
