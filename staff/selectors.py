@@ -214,3 +214,8 @@ def _websites() -> list[Website]:
 def audit_trail(*, workspace: Workspace, limit: int = AUDIT_TRAIL_SIZE) -> list[AuditEntry]:
     """What staff did to a workspace, newest first."""
     return list(AuditEntry.objects.filter(workspace=workspace).order_by("-created_at", "-id")[:limit])
+
+
+def claimed_workspace(workspace_id: int) -> Workspace | None:
+    """The workspace of this id, None for none (or a spare): what the console's actions act on."""
+    return Workspace.objects.filter(pk=workspace_id, claimed_at__isnull=False).first()

@@ -13,6 +13,7 @@ from billing.models import BillingAccount
 from config import request_input
 from staff import selectors
 from staff.permissions import staff_only
+from staff.suspension_forms import suspension_context
 
 
 @staff_only  # first: anyone else gets a 404 whatever the method
@@ -45,5 +46,5 @@ def workspace_detail(request: HttpRequest, workspace_id: int) -> HttpResponse:
     return render(
         request,
         "staff/workspace_detail.html",
-        {"detail": detail, "billing_on": plans.billing_enabled()},
+        {"detail": detail, "billing_on": plans.billing_enabled(), **suspension_context()},
     )

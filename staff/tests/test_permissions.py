@@ -17,6 +17,14 @@ from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
+# The console's actions, POST only; every other route is a page.
+ACTIONS = {
+    "staff_workspace_suspend",
+    "staff_workspace_unsuspend",
+    "staff_workspace_delete",
+    "staff_workspace_restore",
+}
+
 
 def console_paths(workspace) -> list[str]:
     """Every page of the console, with a real workspace where one is needed: a page added to
@@ -42,8 +50,11 @@ def assert_hidden(client: Client, paths: list[str]) -> None:
             assert "Staff console" not in response.content.decode()
 
 
-def test_the_console_has_a_list_and_a_workspace_page(workspace_a):
-    assert console_paths(workspace_a) == ["/staff/", f"/staff/workspaces/{workspace_a.pk}/"]
+def test_the_console_has_a_list_a_workspace_page_and_its_actions(workspace_a):
+    page = f"/staff/workspaces/{workspace_a.pk}/"
+    assert console_paths(workspace_a) == [
+        "/staff/", page, f"{page}suspend/", f"{page}unsuspend/", f"{page}delete/", f"{page}restore/"
+    ]  # fmt: skip
 
 
 def test_anonymous_people_get_a_404_not_a_login_page(workspace_a):
@@ -140,6 +151,10 @@ def test_a_session_that_never_passed_two_factor_is_asked_for_a_code(staff_user, 
 def test_staff_with_two_factor_see_every_console_page(staff_client, workspace_a):
     for path in console_paths(workspace_a):
         page = staff_client.get(path)
+        if resolve(path, urlconf=settings.PUBLIC_SCHEMA_URLCONF).url_name in ACTIONS:
+            # An action is a POST from a page (staff/tests/test_suspension_views.py): GET is not one.
+            assert page.status_code == 405 and page["Allow"] == "POST", path
+            continue
         assert page.status_code == 200, path
         assert "Staff console" in page.content.decode()
 
