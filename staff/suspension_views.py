@@ -1,7 +1,8 @@
 """The console's suspension and deletion actions on a workspace (POST only, from its page): suspend,
 unsuspend, delete with its address typed to confirm, restore. Each goes back to the workspace's
 page, with a message saying what was done or why it could not be (the workspace was not in the state
-the page showed); or, for bad input, shows that page again with the form's errors (400)."""
+the page showed); or, for bad input, shows that page again with the form's errors (status 200, as the
+other form pages: browsers log a 4xx page as a failed load)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,13 @@ def _act(request: HttpRequest, workspace_id: int, name: str, action: Callable, d
         else:
             messages.success(request, done.format(name=workspace.name))
             return redirect("staff_workspace", workspace_id=workspace.pk)
+    # The first field in error takes the focus: the browser scrolls the form, low on the page, to it.
+    for field in (field for field in form.fields if field in form.errors):
+        form.fields[field].widget.attrs["autofocus"] = True
+        break
     detail = selectors.workspace_detail(workspace.pk)
     context = {"detail": detail, "billing_on": plans.billing_enabled(), **suspension_context(**{name: form})}
-    return render(request, "staff/workspace_detail.html", context, status=400)
+    return render(request, "staff/workspace_detail.html", context)
 
 
 def _slug_typed(action: Callable) -> Callable:
