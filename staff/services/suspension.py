@@ -6,6 +6,7 @@ same transaction."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -45,9 +46,18 @@ def _reason_clean(reason: str) -> str:
     return reason
 
 
-def _act(*, staff: User, action: str, workspace: Workspace, reason: str, ip_address: str | None, change):
-    """Run `change(locked workspace)` (a tenants service) and write the audit row, in one transaction;
-    the service's refusal becomes a StaffError, and nothing is written."""
+def _act(
+    *,
+    staff: User,
+    action: str,
+    workspace: Workspace,
+    reason: str,
+    ip_address: str | None,
+    change: Callable[[Workspace], Workspace],
+) -> Workspace:
+    """Run `change(workspace)` (a tenants service) and write the audit row, in one transaction; the
+    service's refusal becomes a StaffError, and nothing is written. `before` is read under the row's
+    lock, which the service takes again: nobody changes the row between the two reads."""
     try:
         with transaction.atomic():
             before = _state(Workspace.objects.select_for_update().get(pk=workspace.pk))
