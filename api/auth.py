@@ -1,5 +1,6 @@
 """Who may call the REST API: a bearer API key of the host's workspace, acting with its maker's
-rights as they are now, within the key's rate limit; writes need a read-write key.
+rights as they are now, within the key's rate limit; writes need a read-write key. While the
+workspace is suspended (staff console) every operation is a 403 `workspace_suspended`.
 
 A key is looked up in the host's workspace's schema only, so a key of another workspace finds nothing.
 """
@@ -16,6 +17,11 @@ from api import rate_limit
 from api.errors import ApiError
 from api.models import ApiKey
 from api.services import KeyRefused, api_key_acting_member, api_key_for
+
+WORKSPACE_SUSPENDED_MESSAGE = (
+    "This workspace is suspended: every operation is refused until it is unsuspended. Nothing in it "
+    "was deleted."
+)
 
 
 def _rate_limit(key: ApiKey) -> None:
@@ -41,6 +47,9 @@ class ApiKeyAuth(HttpBearer):
             return None
         key = api_key_for(token)
         if key is not None:
+            # After the key is known: only a holder of one of its keys learns the workspace is suspended.
+            if request.workspace.is_suspended:
+                raise ApiError(403, "workspace_suspended", WORKSPACE_SUSPENDED_MESSAGE)
             try:
                 # Every operation, reads too, acts with the maker's rights as they are now.
                 request.api_member = api_key_acting_member(key=key, workspace=request.workspace).user

@@ -34,7 +34,24 @@ class JsonBodyParser(Parser):
             raise BodyUnreadable(f"The body is not JSON: {exc}"[:200]) from exc
 
 
+# What each operation's 403 may be, in the document (django-ninja would say only "Forbidden").
+FORBIDDEN_DESCRIPTION = (
+    "Forbidden. `workspace_suspended`: the workspace is suspended, and every operation is refused "
+    "until it is unsuspended (nothing in it was deleted). `key_suspended`, `key_owner_left`: the key's "
+    "maker may not act now. `insufficient_scope`: a read-only key, for a write."
+)
+
+
 class ParleyApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                forbidden = operation.get("responses", {}).get(403)  # django-ninja's keys are numbers
+                if forbidden is not None:
+                    forbidden["description"] = FORBIDDEN_DESCRIPTION
+        return schema
+
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Clients generated from the document name their methods after the operationIds, so they
         # stay as first published, when every operation was in the module api.api (django-ninja

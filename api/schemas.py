@@ -220,6 +220,7 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-# 403 on every operation: a key whose maker left or is no longer an owner or admin is refused.
+# 403 on every operation: a key whose maker left or is no longer an owner or admin is refused, and
+# every key of a suspended workspace (`workspace_suspended`).
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 WRITE_ERRORS = {**ERRORS, 400: ErrorOut, 413: ErrorOut}

@@ -102,6 +102,15 @@ def subscription_trial_end_set(*, subscription_id: str, trial_end: dt.datetime) 
     )
 
 
+def subscription_cancel(subscription_id: str) -> dict[str, Any]:
+    """Cancels the subscription now (no proration, no further invoice), as plain data; one Stripe has
+    already cancelled is returned as it is (cancelling twice is an error there)."""
+    subscription = subscription_retrieve(subscription_id)
+    if subscription["status"] == "canceled":
+        return subscription
+    return _client().v1.subscriptions.cancel(subscription_id).to_dict()
+
+
 def webhook_event_construct(payload: bytes | str, sig_header: str) -> stripe.Event:
     """The event in a webhook request; raises SignatureVerificationError (bad or stale) or ValueError
     (not an event: the SDK itself fails on JSON that is not an object with an id, a type and data)."""

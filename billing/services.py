@@ -117,6 +117,18 @@ def seats_sync(*, workspace_id: int) -> str:
     return f"set to {seats}"
 
 
+def subscription_cancel_now(*, workspace: Any) -> str:
+    """Cancel the workspace's subscription at Stripe at once, with no further invoice: the workspace is
+    being deleted (staff console). Called before its rows go, outside their transaction; raises if
+    Stripe cannot be reached, so that nothing is deleted while it is still billed. The Stripe customer
+    is kept, with its invoices, for the accounts."""
+    account = BillingAccount.objects.filter(workspace=workspace).first()
+    if account is None or not account.stripe_subscription_id or account.status in BillingAccount.ENDED:
+        return "no subscription"
+    gateway.subscription_cancel(account.stripe_subscription_id)
+    return "canceled"
+
+
 def stripe_event_receive(*, payload: bytes, sig_header: str) -> bool:
     """Verify a webhook request and store its event once; True when it was new (and its job deferred).
 

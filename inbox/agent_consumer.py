@@ -34,6 +34,10 @@ NOT_ALLOWED = 4403
 # no presence, its write frames refused with that message, closed at `until`.
 READ_ONLY_SCOPE_KEY = "parley.read_only"
 
+# The workspace is suspended (staff console): as the widget's close code for it (widget.services).
+WORKSPACE_SUSPENDED = 4423
+SUSPENDED_MESSAGE = "This workspace is suspended: its inbox is closed. Reload the page to see more."
+
 
 def _agent_for(hostname: str, session_key: str) -> dict | None:
     """The member behind this session on this workspace host, or None."""
@@ -85,6 +89,14 @@ class InboxConsumer(LoopConsumer):
         self.read_only = self.scope.get(READ_ONLY_SCOPE_KEY)
         for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
+        # Read once subscribed: a suspension that commits before this read is seen here, one that
+        # commits after it reaches the agents group and closes the socket (workspace_suspended).
+        if await in_public(tenant_selectors.workspace_is_suspended, agent["workspace"].pk):
+            for group in self._groups():
+                await self.channel_layer.group_discard(group, self.channel_name)
+            self.agent = None
+            await self.workspace_suspended({})
+            return
         if self.read_only:
             await self.send_json({"type": "ready", "read_only": True})
             self._read_only_end = asyncio.create_task(self._close_at(self.read_only["until"]))
@@ -238,6 +250,10 @@ class InboxConsumer(LoopConsumer):
     async def membership_revoked(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": "You are no longer a member of this workspace."})
         await self.close(code=NOT_ALLOWED)
+
+    async def workspace_suspended(self, event: dict) -> None:
+        await self.send_json({"type": "refused", "message": SUSPENDED_MESSAGE})
+        await self.close(code=WORKSPACE_SUSPENDED)
 
     async def session_ended(self, event: dict) -> None:
         # The account was taken back by the owner of its address (accounts.services): every session

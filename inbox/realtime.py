@@ -20,6 +20,11 @@ def contact_group(schema_name: str, contact_id: int) -> str:
     return f"parley.{schema_name}.contact.{contact_id}"
 
 
+def widgets_group(schema_name: str) -> str:
+    """Every widget socket and waiting long-poll on a workspace's websites (closed when it is suspended)."""
+    return f"parley.{schema_name}.widgets"
+
+
 def agents_group(schema_name: str) -> str:
     """Every open inbox of a workspace."""
     return f"parley.{schema_name}.agents"

@@ -3,7 +3,15 @@ no /staff/ at all: the impersonation's two pages there are staff/host_urls.py)."
 
 from django.urls import path
 
-from staff import billing_views, export_views, health_views, impersonation_views, member_views, views
+from staff import (
+    billing_views,
+    export_views,
+    health_views,
+    impersonation_views,
+    member_views,
+    suspension_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.workspace_list, name="staff_workspaces"),
@@ -34,4 +42,24 @@ urlpatterns = [
         name="staff_workspace_export_download",
     ),
     path("health/", health_views.platform_health, name="staff_health"),
+    path(
+        "workspaces/<int:workspace_id>/suspend/",
+        suspension_views.workspace_suspend,
+        name="staff_workspace_suspend",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/unsuspend/",
+        suspension_views.workspace_unsuspend,
+        name="staff_workspace_unsuspend",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/delete/",
+        suspension_views.workspace_delete,
+        name="staff_workspace_delete",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/restore/",
+        suspension_views.workspace_restore,
+        name="staff_workspace_restore",
+    ),
 ]

@@ -17,6 +17,7 @@ from config import request_input
 from staff import forms as staff_forms
 from staff import selectors
 from staff.permissions import staff_only
+from staff.suspension_forms import suspension_context
 from tenants.models import Workspace
 
 
@@ -92,6 +93,7 @@ def workspace_page(
         "plan_override_form": staff_forms.PlanOverrideForm(),
         "plan_override_clear_form": staff_forms.PlanOverrideClearForm(),
         "trial_form": staff_forms.TrialExtendForm(),
+        **suspension_context(),
         "failed": None,  # a member's action that went wrong: {"action", "member_id", "form"}
         **(forms or {}),
     }
@@ -100,9 +102,7 @@ def workspace_page(
 
 def workspace_of(workspace_id: int) -> Workspace:
     """The claimed workspace an action's URL names; 404 for none (or a spare)."""
-    workspace = Workspace.objects.filter(
-        pk=request_input.object_id(workspace_id, name="workspace"), claimed_at__isnull=False
-    ).first()
+    workspace = selectors.claimed_workspace(request_input.object_id(workspace_id, name="workspace"))
     if workspace is None:
         raise Http404("No such workspace.")
     return workspace

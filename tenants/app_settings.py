@@ -76,6 +76,12 @@ def spare_schema_target() -> int:
     return settings.PARLEY_SPARE_SCHEMAS
 
 
+def delete_grace_days() -> int:
+    """Days between a workspace's deletion by staff and the dropping of its schema, during which staff
+    can restore it (PARLEY_DELETE_GRACE_DAYS, 30 unless set)."""
+    return getattr(settings, "PARLEY_DELETE_GRACE_DAYS", 30)
+
+
 def workspace_url(slug: str, path: str = "/") -> str:
     """The absolute URL of a page on a workspace's host."""
     return f"{settings.PARLEY_URL_SCHEME}://{workspace_hostname(slug)}{settings.PARLEY_URL_PORT_SUFFIX}{path}"

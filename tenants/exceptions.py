@@ -28,3 +28,8 @@ class InvitationInvalid(WorkspaceError):
 
 class InvitationAddressUnproven(WorkspaceError):
     """The account accepting has not proven the invited address."""
+
+
+class WorkspaceStateRefused(WorkspaceError):
+    """A suspension, deletion or restore that the workspace's state does not allow now (suspending a
+    suspended workspace, restoring one past its deletion time)."""

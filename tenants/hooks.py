@@ -52,3 +52,9 @@ member_removed = Hook("member_removed")
 # proven address gone; `workspaces` are those it is a member of. Each function returns a dict of
 # what it took away, for the mail to the address's owner ({"api_keys": 2}).
 account_taken_back = Hook("account_taken_back")
+# (*, workspace) in tenants.services.workspace_suspend and workspace_deletion_schedule, once the
+# workspace is marked suspended: its open sockets close after commit (inbox).
+workspace_suspended = Hook("workspace_suspended")
+# (*, workspace) in tenants.services.workspace_unsuspend and workspace_restore, once the suspension is
+# lifted: the webhook deliveries it held back are queued again (webhooks).
+workspace_unsuspended = Hook("workspace_unsuspended")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import set_urlconf
 
 from tenants import selectors
@@ -15,6 +16,10 @@ from tenants import selectors
 _OPEN_PATH_PREFIXES = (
     "/accounts/", "/handoff/", "/invite/", "/static/", "/favicon.ico", "/api/", "/csp-report/"
 )  # fmt: skip
+# What a suspended workspace's host still serves: logging in and out (so people can leave, or see why
+# they cannot get in), its assets, and the API, which answers 403 workspace_suspended itself (api.auth).
+# Not invitations: nobody joins a suspended workspace.
+_OPEN_WHILE_SUSPENDED = tuple(prefix for prefix in _OPEN_PATH_PREFIXES if prefix != "/invite/")
 
 
 class WorkspaceRoutingMiddleware:
@@ -50,7 +55,8 @@ class WorkspaceRoutingMiddleware:
 
 
 class WorkspaceMembershipMiddleware:
-    """On a workspace host: anonymous people go to the login page, non-members get a 404."""
+    """On a workspace host: anonymous people go to the login page, non-members get a 404, and members
+    of a suspended workspace its "suspended" page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -66,4 +72,16 @@ class WorkspaceMembershipMiddleware:
             if request.membership is None:
                 # 404, not 403: a stranger must not learn which workspaces exist.
                 raise Http404("No such page.")
+        if request.workspace.is_suspended and not request.path.startswith(_OPEN_WHILE_SUSPENDED):
+            return workspace_suspended_page(request)
         return self.get_response(request)
+
+
+def workspace_suspended_page(request: HttpRequest) -> HttpResponse:
+    """What every page of a suspended workspace answers. 403, not 423 Locked: the request is refused
+    for who the workspace is, as the API's 403 workspace_suspended says; 423 is WebDAV's lock of one
+    resource, which browsers, proxies and monitors treat as an odd client error."""
+    response = render(request, "workspace/suspended.html", {"suspended": request.workspace}, status=403)
+    if getattr(request, "htmx", False):
+        response["HX-Refresh"] = "true"  # an htmx swap reloads the page, which shows this one whole
+    return response

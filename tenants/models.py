@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -62,6 +63,11 @@ class Workspace(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def deletion_is_due(self) -> bool:
+        """Its deletion's grace period is over: too late to restore it, the job drops it next."""
+        return self.deletion_due_at is not None and self.deletion_due_at <= timezone.now()
 
 
 class Domain(DomainMixin):

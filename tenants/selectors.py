@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from tenants.models import Membership, Workspace
@@ -12,8 +13,20 @@ def workspace_for_hostname(hostname: str) -> Workspace | None:
     """The claimed workspace a host name routes to, or None."""
     return (
         Workspace.objects.filter(domains__domain=hostname, claimed_at__isnull=False)
-        .only("id", "schema_name", "name", "slug")
+        .only("id", "schema_name", "name", "slug", "suspended_at", "deletion_due_at")
         .first()
+    )
+
+
+def workspace_is_suspended(workspace_id: int) -> bool:
+    """Whether the workspace is suspended now (read again, for a socket that has just subscribed)."""
+    return Workspace.objects.filter(pk=workspace_id, suspended_at__isnull=False).exists()
+
+
+def workspaces_due_for_deletion() -> list[Workspace]:
+    """Workspaces whose deletion time has come, the longest due first."""
+    return list(
+        Workspace.objects.filter(deletion_due_at__lte=timezone.now()).order_by("deletion_due_at", "id")
     )
 
 

@@ -65,8 +65,9 @@ async def delivery_claim(
     schema_name: str, delivery_id: int, job_token: int, holder: uuid.UUID
 ) -> Claimed | str:
     """What to send for this job, holding one of the endpoint's slots; or why there is nothing to do
-    now: "nothing" (delivered already, an older job, endpoint disabled) or "parked" (every slot is
-    taken: the next one given back queues this delivery again, so no worker waits for it)."""
+    now: "nothing" (delivered already, an older job, endpoint disabled), "parked" (every slot is
+    taken: the next one given back queues this delivery again, so no worker waits for it) or
+    "suspended" (the workspace is: unsuspending it queues the delivery again)."""
     row = await workspace_statement(
         schema_statement(_CLAIM, schema_name),
         {
@@ -155,6 +156,8 @@ async def deliver(schema_name: str, delivery_id: int, job_token: int) -> str:
     claimed = await delivery_claim(schema_name, delivery_id, job_token, holder)
     if claimed == "parked":
         return "endpoint busy: parked until a slot is free"
+    if claimed == "suspended":
+        return "workspace suspended: pending until it is unsuspended"
     if not isinstance(claimed, Claimed):
         return "nothing to do"
     try:

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from billing import limits
 from tenants import secret_box
+from tenants.context import workspace_schema
+from tenants.models import Workspace
 from webhooks import sender, signing
 from webhooks.exceptions import EndpointInvalid, SecretsStillSigning
 from webhooks.models import TEST_EVENT_TYPE, Delivery, Endpoint, EventType
@@ -41,6 +43,16 @@ def deliveries_enqueue(delivery_ids: list[int], *, at: datetime | None = None) -
     if delivery_ids:
         with connection.cursor() as cursor:
             cursor.execute("SELECT webhook_deliveries_enqueue(%s::bigint[], %s)", [delivery_ids, at])
+
+
+def deliveries_resume(*, workspace: Workspace) -> int:
+    """tenants.hooks.workspace_unsuspended: every delivery held back while the workspace was suspended
+    (the claim sent nothing and queued nothing) is queued again now, in the transaction that lifts the
+    suspension. Returns how many."""
+    with workspace_schema(workspace.schema_name):
+        ids = list(Delivery.objects.filter(status=Delivery.Status.PENDING).values_list("pk", flat=True))
+        deliveries_enqueue(ids)
+    return len(ids)
 
 
 # --- Endpoints

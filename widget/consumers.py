@@ -21,6 +21,8 @@ TYPING_MIN_INTERVAL = 1.0  # seconds between two typing events forwarded for one
 class WidgetConsumer(LoopConsumer):
     site: widget.WidgetSite | None = None
     contact_id: int | None = None
+    widgets_group: str | None = None  # the workspace's: closed when it is suspended
+    suspended = False
 
     async def connect(self) -> None:
         await self.accept()
@@ -30,19 +32,27 @@ class WidgetConsumer(LoopConsumer):
         try:
             if not await rate_limits.allow_connect(self.ip):
                 raise widget.WidgetRefused(*widget.TOO_MANY, "Too many connections from this address.")
-            self.site = await widget.site_for(site_key, scope_header(self.scope, b"origin"))
+            self.site = await widget.site_for(
+                site_key, scope_header(self.scope, b"origin"), subscribe=self._subscribe
+            )
         except widget.WidgetRefused as refused:
             await self.send_json({"type": "refused", "code": refused.close_code, "message": str(refused)})
             await self.close(code=refused.close_code)
 
+    async def _subscribe(self, schema_name: str) -> None:
+        self.widgets_group = realtime.widgets_group(schema_name)
+        await self.channel_layer.group_add(self.widgets_group, self.channel_name)
+
     async def disconnect(self, code: int) -> None:
+        if self.widgets_group:
+            await self.channel_layer.group_discard(self.widgets_group, self.channel_name)
         if self.site and self.contact_id:
             await self.channel_layer.group_discard(
                 realtime.contact_group(self.site.schema_name, self.contact_id), self.channel_name
             )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.site is None:
+        if self.site is None or self.suspended:
             return
         frame = frame_from(text_data)
         if frame is None:
@@ -135,6 +145,14 @@ class WidgetConsumer(LoopConsumer):
             await self.send_json(
                 {"type": "typing", "is_typing": event["is_typing"], "name": event.get("name", "")}
             )
+
+    async def workspace_suspended(self, event: dict) -> None:
+        # A message handled before this was stored and acknowledged; frames still waiting are not
+        # handled, so get no ack: the widget keeps those, and sends them once it is unsuspended.
+        self.suspended = True
+        close_code = widget.WORKSPACE_SUSPENDED[0]
+        await self.send_json({"type": "refused", "code": close_code, "message": widget.SUSPENDED_MESSAGE})
+        await self.close(code=close_code)
 
     # --- helpers
 

@@ -11,7 +11,9 @@ cost a coroutine, not the thread every request of the process shares. They use n
 no CSRF; CORS answers only the origins the website allows. Checks and limits are the socket's,
 through the same widget.services functions; and a visitor, or an address, may keep only so many polls
 waiting at once (PARLEY_POLLS_PER_VISITOR, PARLEY_POLLS_PER_IP): past that, 429 at once. When the
-server is stopping, waiting polls answer at once (config/shutdown.py).
+server is stopping, waiting polls answer at once (config/shutdown.py). While the workspace is
+suspended, every endpoint answers 403 `workspace_suspended` (with CORS, for an allowed origin), and so
+do the polls waiting when it is suspended, at once.
 """
 
 from __future__ import annotations
@@ -78,8 +80,11 @@ class WidgetHttpConsumer(AsyncHttpConsumer):
         try:
             site = await widget.site_for(query.get("site"), origin)
         except widget.WidgetRefused as refused:
-            # No CORS headers: a foreign page cannot even read why it was refused.
-            await self._reply(refused.status, {"type": "error", "code": "refused", "message": str(refused)})
+            # No CORS headers: a foreign page cannot even read why it was refused. A suspension is
+            # found only for an allowed origin, whose widget must read it (to keep its queued messages).
+            readable = _cors_headers(origin) if refused.code == "workspace_suspended" else []
+            body = {"type": "error", "code": refused.code, "message": str(refused)}
+            await self._reply(refused.status, body, readable)
             return
         cors = _cors_headers(origin)
         method = self.scope["method"]
@@ -187,18 +192,28 @@ async def _poll(site: widget.WidgetSite, contact_id: int, after_id: int, wait: f
     if not messages:
         layer = get_channel_layer()
         channel = await layer.new_channel()
-        group = realtime.contact_group(site.schema_name, contact_id)
-        await layer.group_add(group, channel)
+        # The visitor's pushes, and the workspace's suspension (which answers the waiting poll at once;
+        # one that began in the moment before it committed answers after `wait`, and the next is refused).
+        groups = [
+            realtime.contact_group(site.schema_name, contact_id),
+            realtime.widgets_group(site.schema_name),
+        ]
+        for group in groups:
+            await layer.group_add(group, channel)
         try:
             # Subscribed first, then looked again: a message committed in between is not missed.
             messages = await widget.messages_after(site, contact_id, after_id)
             if not messages:
                 event = await _next_event_unless_stopping(layer, channel, wait)
+                if event and event.get("type") == "workspace.suspended":
+                    code, status = "workspace_suspended", widget.WORKSPACE_SUSPENDED[1]
+                    raise Answer(status, code, widget.SUSPENDED_MESSAGE)
                 if event and event.get("type") == "typing" and event.get("who") == "agent":
                     typing = {"is_typing": event["is_typing"], "name": event.get("name", "")}
                 messages = await widget.messages_after(site, contact_id, after_id)
         finally:
-            await layer.group_discard(group, channel)
+            for group in groups:
+                await layer.group_discard(group, channel)
     return {"type": "messages", "messages": messages, "typing": typing}
 
 

@@ -11,29 +11,39 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.db import connection
+from django.db.models import Exists
+
 from inbox import presence, selectors, services
 from inbox.exceptions import InboxError, VisitorRateLimited, VisitorUnknown
 from inbox.models import Contact, Conversation, Website
 from inbox.origins import origin_normalize
 from tenants.context import in_public, in_workspace
-from tenants.models import SiteKey
+from tenants.models import SiteKey, Workspace
 from widget import rate_limits
 
 R = TypeVar("R")
 
 
 class WidgetRefused(Exception):
-    """The widget may not connect at all. `close_code` is the WebSocket close code, `status` the HTTP one."""
+    """The widget may not connect at all. `close_code` is the WebSocket close code, `status` the HTTP
+    one, `code` the HTTP fallback's error code."""
 
-    def __init__(self, close_code: int, status: int, message: str) -> None:
+    def __init__(self, close_code: int, status: int, message: str, code: str = "refused") -> None:
         super().__init__(message)
-        self.close_code, self.status = close_code, status
+        self.close_code, self.status, self.code = close_code, status, code
 
 
+# Close codes are 4000 + the HTTP status of the same refusal (README, "The widget")...
 UNKNOWN_SITE = (4404, 404)
 FOREIGN_ORIGIN = (4403, 403)
 BAD_REQUEST = (4400, 400)
 TOO_MANY = (4429, 429)
+# ...but for a suspended workspace (staff console): 4423, as HTTP's 423 Locked, for a refusal that
+# lasts only until it is unsuspended, where 4403 is for good. The widget keeps the visitor's queued
+# messages for later on 4423, and gives up on 4403. Over HTTP it is a 403 `workspace_suspended`.
+WORKSPACE_SUSPENDED = (4423, 403)
+SUSPENDED_MESSAGE = "The team cannot take messages here right now. Please try again later."
 
 
 @dataclass(frozen=True)
@@ -55,13 +65,32 @@ def _site_key_lookup(site_key: str) -> SiteKey | None:
     )
 
 
-async def site_for(site_key: str | None, origin: str | None) -> WidgetSite:
-    """The website behind a site key, if the page's origin is one it allows."""
+def _website_for_widget(website_id: int) -> tuple[Website | None, bool]:
+    """The website, and whether its workspace is suspended, in one query: the workspace's row is in
+    the public schema, on every workspace's search path."""
+    suspended = Workspace.objects.filter(schema_name=connection.schema_name, suspended_at__isnull=False)
+    website = Website.objects.filter(pk=website_id).annotate(workspace_suspended=Exists(suspended)).first()
+    return website, bool(website and website.workspace_suspended)
+
+
+async def site_for(
+    site_key: str | None,
+    origin: str | None,
+    *,
+    subscribe: Callable[[str], Awaitable[None]] | None = None,
+) -> WidgetSite:
+    """The website behind a site key, if the page's origin is one it allows and its workspace is not
+    suspended. `subscribe(schema_name)`, awaited before the suspension is read, lets a socket join
+    the workspace's widgets group first: a suspension that commits after the read reaches it there."""
     if not site_key or len(site_key) > 64:
         raise WidgetRefused(*BAD_REQUEST, "A site key is required (data-site on the script tag).")
     found = await in_public(_site_key_lookup, site_key)
-    website = found and await in_workspace(
-        found.workspace.schema_name, selectors.website_by_id, found.website_id
+    if found is None:
+        raise WidgetRefused(*UNKNOWN_SITE, "Unknown site key.")
+    if subscribe is not None:
+        await subscribe(found.workspace.schema_name)
+    website, suspended = await in_workspace(
+        found.workspace.schema_name, _website_for_widget, found.website_id
     )
     if not website:
         raise WidgetRefused(*UNKNOWN_SITE, "Unknown site key.")
@@ -71,6 +100,9 @@ async def site_for(site_key: str | None, origin: str | None) -> WidgetSite:
         normalized = None
     if normalized is None or normalized not in website.allowed_origins:
         raise WidgetRefused(*FOREIGN_ORIGIN, f"Origin {origin or '(none)'} is not allowed for this site key.")
+    # Only an allowed origin learns that the workspace is suspended.
+    if suspended:
+        raise WidgetRefused(*WORKSPACE_SUSPENDED, SUSPENDED_MESSAGE, code="workspace_suspended")
     return WidgetSite(schema_name=found.workspace.schema_name, website=website)
 
 

@@ -78,6 +78,8 @@ PARLEY_EXPORT_THREADS = env.int("PARLEY_EXPORT_THREADS", default=2)
 
 # How many ready, migrated spare schemas the worker keeps for instant sign-up.
 PARLEY_SPARE_SCHEMAS = env.int("PARLEY_SPARE_SCHEMAS", default=3)
+# Days a workspace deleted by staff stays restorable before its schema is dropped (tenants.app_settings).
+PARLEY_DELETE_GRACE_DAYS = env.int("PARLEY_DELETE_GRACE_DAYS", default=30)
 
 # --- Apps
 SHARED_APPS = [

@@ -5,7 +5,7 @@ reads the same from anywhere.
     websites       create, change, rotate the keys of, delete a website
     contacts       the visitor behind a widget token; identifying them
     messages       the visitor's and the agent's messages; the thread's system events
-    conversations  assign, status, priority, labels, read; round robin; a member leaving
+    conversations  assign, status, priority, labels, read; round robin; a member leaving; suspension
     settings       labels, canned responses, automatic assignment
 """
 
@@ -29,6 +29,7 @@ from inbox.services.conversations import (  # noqa: F401
     conversations_unassign_member,
     conversations_wake_snoozed,
     member_removed,
+    workspace_suspended,
 )
 from inbox.services.messages import (  # noqa: F401
     MENTION,

@@ -1,6 +1,7 @@
 """Conversations: the agents' actions (assign, status, priority, labels, read) and Parley's own
-(round-robin assignment, waking snoozed ones, a member leaving). Each locks the contact first, as
-every write of its conversations does, and records what it did as a system event in the thread."""
+(round-robin assignment, waking snoozed ones, a member leaving, the workspace suspended). Each locks
+the contact first, as every write of its conversations does, and records what it did as a system
+event in the thread."""
 
 from __future__ import annotations
 
@@ -139,6 +140,15 @@ def account_taken_back(*, user: User, workspaces: list[Workspace]) -> dict:
         {"type": "session.ended"},
     )
     return {}
+
+
+def workspace_suspended(*, workspace: Workspace) -> None:
+    """tenants.hooks.workspace_suspended: once the suspension commits, every inbox and every widget
+    socket and waiting long-poll open on the workspace is told, and closes (it could not be used)."""
+    realtime.publish_on_commit(
+        [realtime.agents_group(workspace.schema_name), realtime.widgets_group(workspace.schema_name)],
+        {"type": "workspace.suspended"},
+    )
 
 
 def conversations_wake_snoozed() -> int:

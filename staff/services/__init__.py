@@ -15,12 +15,22 @@ from staff.services.impersonation import (
     impersonation_stop,
 )
 from staff.services.members import MemberNotFound, verification_resend
+from staff.services.suspension import (
+    SlugNotConfirmed,
+    workspace_delete,
+    workspace_drop,
+    workspace_restore,
+    workspace_suspend,
+    workspace_unsuspend,
+    workspaces_drop_due,
+)
 
 __all__ = [
     "IMPERSONATION_LONGEST",
     "AddressNotProven",
     "ImpersonationRefused",
     "MemberNotFound",
+    "SlugNotConfirmed",
     "StaffError",
     "StaffGrant",
     "audit_record",
@@ -34,5 +44,11 @@ __all__ = [
     "staff_grant",
     "trial_extend",
     "verification_resend",
+    "workspace_delete",
+    "workspace_drop",
     "workspace_export_request",
+    "workspace_restore",
+    "workspace_suspend",
+    "workspace_unsuspend",
+    "workspaces_drop_due",
 ]

@@ -17,6 +17,14 @@ from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
+# The console's actions: POST only, each answering a GET with 405 (the rest are pages).
+ACTIONS = {
+    "staff_workspace_suspend", "staff_workspace_unsuspend", "staff_workspace_delete",
+    "staff_workspace_restore",
+    "staff_plan_override", "staff_plan_override_clear", "staff_trial_extend", "staff_verification_resend",
+    "staff_impersonate",
+}  # fmt: skip
+
 
 def console_paths(workspace) -> list[str]:
     """Every page of the console, with a real workspace where one is needed: a page added to
@@ -42,11 +50,6 @@ def assert_hidden(client: Client, paths: list[str]) -> None:
             assert "Staff console" not in response.content.decode()
 
 
-# The console's actions: POST only, each answering a GET with 405 (the rest are pages).
-ACTIONS = {
-    "staff_plan_override", "staff_plan_override_clear", "staff_trial_extend", "staff_verification_resend",
-    "staff_impersonate",
-}  # fmt: skip
 # Routes that answer with a fragment or a file rather than a console page: what a staff user's GET gets
 # with nothing else done (exports/tests/test_views.py tests them in full).
 NOT_PAGES = {
@@ -60,6 +63,7 @@ def test_the_console_has_a_list_a_workspace_page_its_actions_and_the_platform_he
     assert console_paths(workspace_a) == [
         "/staff/", base, f"{base}plan/", f"{base}plan/clear/", f"{base}trial/", f"{base}verification/",
         f"{base}impersonate/", f"{base}export/", f"{base}export/download/", "/staff/health/",
+        f"{base}suspend/", f"{base}unsuspend/", f"{base}delete/", f"{base}restore/",
     ]  # fmt: skip
     assert {pattern.name for pattern in staff_urls.urlpatterns} >= ACTIONS
 

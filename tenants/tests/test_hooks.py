@@ -22,6 +22,8 @@ def test_what_runs_at_each_moment():
             "inbox.services.conversations.account_taken_back",
             "api.services.account_taken_back",
         ],
+        "workspace_suspended": ["inbox.services.conversations.workspace_suspended"],
+        "workspace_unsuspended": ["webhooks.services.deliveries_resume"],
     }
 
 

@@ -90,6 +90,7 @@ DOCUMENTED_CODES = {
     "insufficient_scope": {403},
     "key_suspended": {403},
     "key_owner_left": {403},
+    "workspace_suspended": {403},
     "not_found": {404},
     "method_not_allowed": {405},
     "payload_too_large": {413},

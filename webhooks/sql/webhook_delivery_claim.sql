@@ -7,7 +7,9 @@
 --   nothing  delivered already, an older job (p_job_token), or the endpoint is disabled (the
 --            delivery stays pending: enabling the endpoint queues it again);
 --   parked   every slot is held: the delivery waits, without a job running, for the next slot given
---            back (webhook_lease_release), or at the latest until every lease now held has run out.
+--            back (webhook_lease_release), or at the latest until every lease now held has run out;
+--   suspended  the workspace is suspended (staff console): nothing is sent and the delivery stays
+--            pending, with no job, until unsuspending queues it again (webhooks.services).
 -- A slot whose lease ran out (its worker died) is free; a lease lasts p_lease seconds.
 CREATE OR REPLACE FUNCTION webhook_delivery_claim(
     p_delivery_id bigint, p_job_token integer, p_holder uuid, p_slots integer, p_lease double precision
@@ -20,6 +22,12 @@ DECLARE
     d record;
     v_slot integer;
 BEGIN
+    -- The workspace's row, in the public schema (on this function's search path): its unique index.
+    IF EXISTS (SELECT 1 FROM tenants_workspace w
+               WHERE w.schema_name = current_schema() AND w.suspended_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 'suspended', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
+        RETURN;
+    END IF;
     SELECT dl.id, dl.endpoint_id, e.url::text AS url, ev.payload::text AS body,
            'msg_' || replace(ev.uid::text, '-', '') AS webhook_id, e.secret_sealed,
            ARRAY(SELECT r->>'sealed' FROM jsonb_array_elements(e.retired_secrets) r

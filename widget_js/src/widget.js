@@ -13,7 +13,10 @@
 /* global __PARLEY_CSS__, __PARLEY_VERSION__ */
 
 const RETRYABLE = new Set(["rate_limited", "not_ready"]);
-const REFUSED_CODES = new Set([4400, 4403, 4404]);
+// 4423: the workspace is suspended. Like the others, no reconnecting (until the next page view); unlike
+// them it is for a while only, and what the visitor queued stays queued, to be sent then.
+const REFUSED_CODES = new Set([4400, 4403, 4404, 4423]);
+const SUSPENDED = "workspace_suspended"; // the HTTP fallback's 403
 const BOOTED = Symbol.for("parley.widget"); // one widget per page, whatever its global is called
 
 function uuid4() {
@@ -162,7 +165,7 @@ function boot(script) {
           return transmit({ type: "sync", after_id: lastId });
         }
       }
-      if (socket === ws) receive(frame);
+      if (socket === ws || frame.type === "refused") receive(frame);
     };
     // A socket is lost on its close, on an error (a page's CSP without ws: gets an error and never a
     // close in Chromium), or when no welcome came within seconds; each counts once.
@@ -173,12 +176,14 @@ function boot(script) {
       ws.close();
       if (probe === ws) {
         probe = null;
-        return probeLater();
+        if (!REFUSED_CODES.has(event.code)) return probeLater();
+        stopPolling(); // a probe refused is the chat refused (a suspension, since HTTP got in)
+        return refuse(refused);
       }
       if (socket !== ws) return;
       socket = null;
       setReady(false);
-      if (REFUSED_CODES.has(event.code)) return refuse(refused || "This chat is not available here.");
+      if (REFUSED_CODES.has(event.code)) return refuse(refused);
       if (!welcomed && ++wsFailures >= 3) transport = "http"; // a proxy or a CSP that stops WebSockets
       reconnectLater();
     };
@@ -215,7 +220,11 @@ function boot(script) {
     httpQueue = httpQueue.then(() =>
       request("POST", action, frame)
         .then(receive)
-        .catch((error) => receive({ type: "error", code: error.code || "network", message: error.message, client_id: frame.client_id })),
+        .catch((error) =>
+          error.code === SUSPENDED
+            ? refuse(error.message) // not accepted: the message stays queued, not failed
+            : receive({ type: "error", code: error.code || "network", message: error.message, client_id: frame.client_id }),
+        ),
     );
   }
 
@@ -261,6 +270,7 @@ function boot(script) {
           setReady(false); // the server no longer knows this token: say hello again
           return connect();
         }
+        if (error.code === SUSPENDED) return refuse(error.message);
         await new Promise((resolve) => setTimeout(resolve, backoff()));
       }
     }
@@ -364,7 +374,8 @@ function boot(script) {
   }
 
   function refuse(message) {
-    refused = message;
+    refused = message || "This chat is not available here.";
+    setReady(false);
     console.warn(`[Parley] ${message}`);
     render();
   }
@@ -581,7 +592,8 @@ function boot(script) {
       items.push(...bubble(message.author_kind, message.body, message.author_name, message.author_kind === "visitor" ? `Sent · ${at}` : at));
     }
     for (const pending of outbox) {
-      const parts = bubble("visitor", pending.body, "", pending.status === "failed" ? `Not sent: ${pending.error}` : "Sending…");
+      const waiting = refused ? "Not sent yet: it will be sent when the chat is back" : "Sending…";
+      const parts = bubble("visitor", pending.body, "", pending.status === "failed" ? `Not sent: ${pending.error}` : waiting);
       parts[0].classList.add("pending");
       if (pending.status === "failed") {
         parts[0].classList.add("failed");
