@@ -37,8 +37,9 @@ def health_sample_record(*, now: datetime | None = None) -> HealthSample:
 
 def activity_days_store(*, now: datetime | None = None) -> int:
     """Sum and store every finished day of the last SAMPLE_KEEP not stored yet (all of them the first
-    time, then each day once, after it ends); drop the stored days past SAMPLE_KEEP. Returns how many
-    days it stored."""
+    time, then each day once, after it ends); drop the stored days past SAMPLE_KEEP, and the hourly
+    buckets too (nothing reads them past a month: the list's figures go back to the 1st of the month,
+    the charts 30 days). Returns how many days it stored."""
     now = now or timezone.now()
     last_day = (now - DAY_SETTLES).astimezone(UTC).date() - timedelta(days=1)
     first_day = (now - SAMPLE_KEEP).astimezone(UTC).date()
@@ -66,4 +67,6 @@ def activity_days_store(*, now: datetime | None = None) -> int:
         cursor.execute(sql, {"first_day": first_day, "last_day": last_day, "now": now})
         stored = cursor.rowcount
         ActivityDay.objects.filter(day__lt=first_day).delete()
+        first_hour = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+        WorkspaceActivity.objects.filter(hour__lt=first_hour).delete()
     return stored

@@ -86,3 +86,14 @@ def test_finished_days_are_stored_once_as_the_buckets_sum_them_and_today_never()
     # A day later the oldest stored day is past the keep time.
     services.activity_days_store(now=later + timedelta(days=1))
     assert min(ActivityDay.objects.values_list("day", flat=True)) == date(2031, 2, 25)
+
+
+def test_hourly_buckets_past_the_keep_time_go_with_their_days():
+    now = datetime(2031, 3, 31, 0, 15, tzinfo=UTC)
+    workspace = Workspace.objects.bulk_create([Workspace(schema_name="ws_days_2", claimed_at=now)])[0]
+    first_kept = datetime(2031, 2, 24, tzinfo=UTC)  # 35 days back, the first day kept
+    for hour in (first_kept - timedelta(days=3), first_kept - timedelta(hours=1), first_kept, now):
+        WorkspaceActivity.objects.create(workspace=workspace, hour=hour, messages=1, last_at=hour)
+    services.activity_days_store(now=now)
+    kept = sorted(WorkspaceActivity.objects.values_list("hour", flat=True))
+    assert kept == [first_kept, now]

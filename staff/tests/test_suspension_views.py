@@ -67,7 +67,7 @@ def test_a_missing_reason_is_a_form_error_and_nothing_is_done(staff_client, work
     for reason in ("", "   "):
         page = staff_client.post(f"{_page(workspace_a)}suspend/", {"reason": reason})
         html = page.content.decode()
-        assert page.status_code == 200 and "Give a reason: it is written to the audit log." in html
+        assert page.status_code == 400 and "Give a reason: it is written to the audit log." in html
         assert 'id="suspend-reason"' in html and "Staff console" in html  # the page, whole
     assert not _fresh(workspace_a).is_suspended and not AuditEntry.objects.exists()
 
@@ -92,7 +92,7 @@ def test_unsuspending_an_active_workspace_shows_why(staff_client, workspace_a):
 def test_delete_with_the_wrong_address_is_a_form_error(staff_client, workspace_a):
     page = staff_client.post(f"{_page(workspace_a)}delete/", {"slug": "beta", "reason": "Owner asked."})
     html = page.content.decode()
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "Type the workspace&#x27;s address, alpha, to confirm." in html and 'value="beta"' in html
     assert re.search(r'<input [^>]*name="slug" value="beta"[^>]* autofocus[^>]*id="delete-slug">', html)
     missing = staff_client.post(f"{_page(workspace_a)}delete/", {"reason": "Owner asked."})

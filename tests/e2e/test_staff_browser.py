@@ -16,11 +16,13 @@ from accounts.models import User
 from billing.models import BillingAccount
 from inbox import services as inbox_services
 from staff import services as staff_services
+from staff.models import AuditEntry
 from staff.tests.conftest import STAFF_EMAIL, STAFF_PASSWORD, make_staff, totp_code
 from staff.tests.factories import add_workspaces
 from tenants.context import run_in_workspace
 from tenants.models import Membership
 from tests.e2e.conftest import running_server, screenshot
+from tests.e2e.test_widget_browser import _host_page, _wait_for_rows
 from tests.e2e.test_csp_browser import RECORD_VIOLATIONS
 from tests.e2e.test_pages_narrow_browser import _OVERFLOWING
 
@@ -168,4 +170,69 @@ def test_staff_without_an_authenticator_set_one_up_before_the_console(browser, t
         page.get_by_role("button", name="Confirm").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Workspaces")
         assert problems == []
+    assert [problem for problem in too_wide if problem] == []
+
+
+def test_staff_suspend_a_workspace_its_widget_refuses_then_unsuspend(
+    browser, live_server_asgi, host_page_server, site, tx_workspaces
+):
+    """The walk of issue 16: log in with a code, find the workspace, suspend it and watch its widget
+    refuse a visitor, unsuspend it and watch the visitor's chat work again; one audit row each."""
+    make_staff()
+    alpha = tx_workspaces.alpha
+    schema = alpha.schema_name
+    host_page_server.html = _host_page(live_server_asgi, site.site_key)
+
+    # A visitor is chatting on the shop's page.
+    visitor, visitor_problems = _watched(browser)
+    visitor.goto(host_page_server.origin + "/")
+    widget = visitor.locator("parley-widget")
+    widget.locator(".launcher").click()
+    widget.get_by_label("Message").fill("Is the blue mug back in stock?")
+    widget.get_by_label("Message").press("Enter")
+    assert [body for _, body in _wait_for_rows(schema, 1, visitor)] == ["Is the blue mug back in stock?"]
+
+    staff, problems = _watched(browser)
+    _log_in(staff, live_server_asgi, STAFF_EMAIL, STAFF_PASSWORD)
+    staff.get_by_label("Code").fill(totp_code())
+    staff.get_by_role("button", name="Sign In").click()
+    staff.get_by_role("link", name="Staff console").click()
+    staff.get_by_label("Search").fill("alpha")
+    rows = staff.locator("#workspace-rows > tr:not(#workspace-more)")
+    expect(rows).to_have_count(1)
+    staff.get_by_role("link", name="Alpha Support").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Alpha Support")
+
+    # Suspended: the page says so, and the open widget closes and tells the visitor.
+    staff.locator("#suspend-reason").fill("Chargeback on the last invoice; ticket 5120.")
+    staff.get_by_role("button", name="Suspend Alpha Support").click()
+    expect(staff.locator("#workspace-status")).to_contain_text("Suspended")
+    expect(staff.get_by_role("region", name="Audit trail")).to_contain_text("ticket 5120")
+    too_wide = [_photograph(staff, "workspace-suspended")]
+    expect(widget.locator(".status")).to_contain_text("Chat unavailable", timeout=20000)
+    expect(widget.locator(".composer")).to_be_hidden()
+    # A visitor who arrives now is told the same, and nothing they could not send is stored.
+    visitor.reload()
+    widget.locator(".launcher").click()
+    expect(widget.locator(".status")).to_contain_text("Chat unavailable", timeout=20000)
+    screenshot(visitor, "staff-walk-widget-refused")
+
+    staff.locator("#unsuspend-reason").fill("Paid by bank transfer.")
+    staff.get_by_role("button", name="Unsuspend Alpha Support").click()
+    expect(staff.locator("#workspace-status")).to_have_count(0)
+    expect(staff.locator("#suspend-reason")).to_be_visible()
+
+    # The visitor's next page view has the chat back.
+    visitor.reload()
+    widget.locator(".launcher").click()
+    widget.get_by_label("Message").fill("Great, thanks!")
+    widget.get_by_label("Message").press("Enter")
+    assert [body for _, body in _wait_for_rows(schema, 2, visitor)] == [
+        "Is the blue mug back in stock?",
+        "Great, thanks!",
+    ]
+    actions = list(AuditEntry.objects.filter(workspace=alpha).order_by("id").values_list("action", flat=True))
+    assert actions == ["suspend", "unsuspend"]
+    assert problems == []
+    assert [problem for problem in visitor_problems if "4423" not in problem] == []
     assert [problem for problem in too_wide if problem] == []
