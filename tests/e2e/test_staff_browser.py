@@ -22,9 +22,9 @@ from staff.tests.factories import add_workspaces
 from tenants.context import run_in_workspace
 from tenants.models import Membership
 from tests.e2e.conftest import running_server, screenshot
-from tests.e2e.test_widget_browser import _host_page, _wait_for_rows
 from tests.e2e.test_csp_browser import RECORD_VIOLATIONS
 from tests.e2e.test_pages_narrow_browser import _OVERFLOWING
+from tests.e2e.test_widget_browser import _host_page, _wait_for_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
