@@ -36,7 +36,9 @@ from inbox import selectors as inbox_selectors
 from inbox.models import Website
 from staff.models import AuditEntry, ImpersonationSession
 from tenants.context import run_in_workspace
-from tenants.models import Invitation, Membership, Workspace
+from tenants.models import Invitation, Membership, Workspace, WorkspaceStats
+from webhooks import selectors as webhook_selectors
+from webhooks.models import Attempt
 
 WORKSPACE_PAGE_SIZE = 50
 AUDIT_TRAIL_SIZE = 50
@@ -76,7 +78,7 @@ SORTS: dict[str, WorkspaceSort] = {
         "most first",
     ),
     "messages": WorkspaceSort(
-        "Messages, 7 days",
+        "Messages, 7\u00a0days",  # no break inside a figure and its unit
         lambda: Coalesce("stats__messages_7d", Value(0)),
         int,
         True,
@@ -92,7 +94,7 @@ SORTS: dict[str, WorkspaceSort] = {
         "latest first",
     ),
     "failures": WorkspaceSort(
-        "Webhook failures, 24 h",
+        "Webhook failures, 24\u00a0h",
         lambda: Coalesce("stats__failure_rate_24h", Value(-1.0), output_field=FloatField()),
         float,
         True,
@@ -325,6 +327,8 @@ class WorkspaceDetail:
     members: list[Membership]
     invitations: list[Invitation]  # waiting to be accepted
     websites: list[Website]
+    stats: WorkspaceStats | None  # None: no activity counted yet
+    webhook_failures: list[Attempt]  # the latest, from its schema
     audit_trail: list[AuditEntry]
 
 
@@ -337,13 +341,15 @@ def workspace_detail(workspace_id: int) -> WorkspaceDetail | None:
     """Everything the console's page of one workspace shows; None for no such workspace (or a spare)."""
     workspace = (
         Workspace.objects.filter(pk=workspace_id, claimed_at__isnull=False)
-        .select_related("billing")
+        .select_related("billing", "stats")
         .prefetch_related("domains")
         .first()
     )
     if workspace is None:
         return None
     billing = billing_selectors.billing_summary(_loaded_account(workspace))
+    # Its schema, only for these reads: run_in_workspace puts the connection back in public.
+    websites, webhook_failures = run_in_workspace(workspace.schema_name, _schema_reads)
     proven = EmailAddress.objects.filter(
         user=OuterRef("user"), email__iexact=OuterRef("user__email"), verified=True
     )
@@ -369,14 +375,15 @@ def workspace_detail(workspace_id: int) -> WorkspaceDetail | None:
         meters=billing_selectors.meters(workspace, billing.in_force) if billing.in_force else [],
         members=members,
         invitations=invitations,
-        # Its schema, only for this read: run_in_workspace puts the connection back in public.
-        websites=run_in_workspace(workspace.schema_name, _websites),
+        websites=websites,
+        stats=getattr(workspace, "stats", None),
+        webhook_failures=webhook_failures,
         audit_trail=audit_trail(workspace=workspace),
     )
 
 
-def _websites() -> list[Website]:
-    return list(inbox_selectors.websites_of_workspace())
+def _schema_reads() -> tuple[list[Website], list[Attempt]]:
+    return list(inbox_selectors.websites_of_workspace()), webhook_selectors.recent_failed_attempts()
 
 
 def audit_trail(*, workspace: Workspace, limit: int = AUDIT_TRAIL_SIZE) -> list[AuditEntry]:

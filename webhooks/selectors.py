@@ -104,3 +104,18 @@ def hourly_outcomes(endpoint: Endpoint, *, hours: int = 24) -> list[dict]:
         }
         for hour in hours_shown
     ]
+
+
+RECENT_FAILURES = 10
+
+
+def recent_failed_attempts(*, limit: int = RECENT_FAILURES, days: int = 7) -> list[Attempt]:
+    """The workspace's latest failed delivery attempts (an error, or an answer other than 2xx) of the
+    last `days`, newest first, with their delivery's endpoint and event: for the staff console."""
+    failed = Q(status_code__isnull=True) | Q(status_code__lt=200) | Q(status_code__gte=300)
+    return list(
+        Attempt.objects.filter(failed, started_at__gte=timezone.now() - timedelta(days=days))
+        .select_related("delivery__endpoint", "delivery__event")
+        .order_by("-id")[:limit]
+    )
+

@@ -17,6 +17,8 @@ from staff.selectors import WorkspaceFilters
 from staff.tests.factories import add_spare, add_stats, add_workspaces
 from tenants.context import workspace_schema
 from tenants.models import Membership, Workspace, WorkspaceStats
+from webhooks import services as webhook_services
+from webhooks.models import Attempt, Delivery, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +358,35 @@ def test_a_page_is_one_query_whatever_its_size_sort_and_filters(
     with django_assert_num_queries(1):
         filters = WorkspaceFilters(query="@many", plan="team", status="active", state="active", sort=sort)
         selectors.workspace_page(filters=filters, cursor=cursor)
+
+
+def _failed_and_succeeded_attempts(workspace, url: str, *, at) -> None:
+    """In the workspace's schema: an endpoint, one event delivered to it, and three attempts at it."""
+    with workspace_schema(workspace.schema_name):
+        endpoint, _ = webhook_services.endpoint_create(url=url, event_types=["contact.created"])
+        event = Event.objects.create(type="contact.created", payload={})
+        delivery = Delivery.objects.create(event=event, endpoint=endpoint)
+        for status_code, error, ago in [(500, "", 3), (None, "Connection refused", 2), (200, "", 1)]:
+            Attempt.objects.create(
+                delivery=delivery, started_at=at - timedelta(minutes=ago), duration_ms=12,
+                status_code=status_code, error=error,
+            )  # fmt: skip
+        Attempt.objects.create(  # a week and more ago: not recent
+            delivery=delivery, started_at=at - timedelta(days=8), duration_ms=9, status_code=503
+        )
+
+
+def test_the_workspace_page_shows_its_own_recent_webhook_failures_and_its_figures(workspace_a, workspace_b):
+    now = timezone.now()
+    _failed_and_succeeded_attempts(workspace_a, "https://hooks.alpha.example/in", at=now)
+    _failed_and_succeeded_attempts(workspace_b, "https://hooks.beta.example/in", at=now)
+    add_stats(workspace_a, messages_7d=41, deliveries_24h=3, delivery_failures_24h=2)
+
+    detail = selectors.workspace_detail(workspace_a.pk)
+    assert connection.schema_name == "public"
+    assert [(a.status_code, a.error) for a in detail.webhook_failures] == [
+        (None, "Connection refused"), (500, "")
+    ]  # fmt: skip
+    assert {a.delivery.endpoint.url for a in detail.webhook_failures} == {"https://hooks.alpha.example/in"}
+    assert (detail.stats.messages_7d, detail.stats.delivery_failures_24h) == (41, 2)
+    assert selectors.workspace_detail(workspace_b.pk).stats is None  # nothing counted yet
