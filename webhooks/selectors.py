@@ -118,4 +118,3 @@ def recent_failed_attempts(*, limit: int = RECENT_FAILURES, days: int = 7) -> li
         .select_related("delivery__endpoint", "delivery__event")
         .order_by("-id")[:limit]
     )
-
