@@ -193,10 +193,7 @@ def test_staff_suspend_a_workspace_its_widget_refuses_then_unsuspend(
     assert [body for _, body in _wait_for_rows(schema, 1, visitor)] == ["Is the blue mug back in stock?"]
 
     staff, problems = _watched(browser)
-    _log_in(staff, live_server_asgi, STAFF_EMAIL, STAFF_PASSWORD)
-    staff.get_by_label("Code").fill(totp_code())
-    staff.get_by_role("button", name="Sign In").click()
-    staff.get_by_role("link", name="Staff console").click()
+    _log_in_with_code(staff, live_server_asgi)
     staff.get_by_label("Search").fill("alpha")
     rows = staff.locator("#workspace-rows > tr:not(#workspace-more)")
     expect(rows).to_have_count(1)
@@ -236,3 +233,47 @@ def test_staff_suspend_a_workspace_its_widget_refuses_then_unsuspend(
     assert problems == []
     assert [problem for problem in visitor_problems if "4423" not in problem] == []
     assert [problem for problem in too_wide if problem] == []
+
+
+def _log_in_with_code(page, server) -> None:
+    _log_in(page, server, STAFF_EMAIL, STAFF_PASSWORD)
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("link", name="Staff console").click()
+
+
+def test_staff_view_a_workspace_as_its_owner_read_only_then_stop(browser, live_server_asgi, tx_workspaces):
+    """Impersonation in the browser: from the console to the workspace's host as its owner, a banner
+    on every page, a write refused with the reason, Stop back to the console; all of it audited."""
+    make_staff()
+    alpha = tx_workspaces.alpha
+    staff, problems = _watched(browser)
+    _log_in_with_code(staff, live_server_asgi)
+    staff.goto(f"{live_server_asgi.public_url}/staff/workspaces/{alpha.pk}/")
+    staff.get_by_text("Impersonate…").first.click()
+    staff.get_by_label("Reason").first.fill("Owner reports the settings page looks wrong; ticket 6001.")
+    staff.get_by_role("button", name=re.compile(r"^View as Ana Owner")).click()
+
+    banner = staff.get_by_role("status").filter(has_text="You are viewing")
+    expect(banner).to_contain_text("Alpha Support")
+    expect(banner).to_contain_text("read-only")
+    expect(staff).to_have_url(re.compile(r"^http://alpha\.localhost:\d+/"))
+    screenshot(staff, "staff-impersonation-home")
+    staff.goto(f"http://alpha.localhost:{live_server_asgi.port}/settings/")
+    expect(banner).to_be_visible()
+    staff.get_by_label("Name").first.fill("Renamed while impersonating")
+    staff.get_by_role("button", name="Save changes").click()
+    expect(staff.get_by_text("Nothing can be changed while impersonating")).to_be_visible()
+    screenshot(staff, "staff-impersonation-refused")
+    alpha.refresh_from_db()
+    assert alpha.name == "Alpha Support"
+
+    staff.goto(f"http://alpha.localhost:{live_server_asgi.port}/")
+    staff.get_by_role("button", name="Stop").click()
+    expect(staff).to_have_url(re.compile(rf"/staff/workspaces/{alpha.pk}/$"))
+    expect(staff.get_by_role("region", name="Audit trail")).to_contain_text("Impersonation ended")
+    actions = list(AuditEntry.objects.filter(workspace=alpha).order_by("id").values_list("action", flat=True))
+    assert actions[0] == "impersonate_start" and actions[-1] == "impersonate_stop"
+    assert set(actions[1:-1]) == {"impersonate_page"} and len(actions) >= 4
+    # The refused write shows as a 403 page in the browser's console; nothing else went wrong.
+    assert [problem for problem in problems if "403" not in problem] == []
