@@ -12,6 +12,7 @@ from accounts.models import User
 from tenants import selectors, services
 from tenants.exceptions import HandoffInvalid, WorkspaceRoleRequired, WorkspaceSlugInvalid, WorkspaceSlugTaken
 from tenants.models import Domain, Membership, Workspace, WorkspaceHandoff
+from tenants.services import workspaces as workspace_services
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_pool_refill_skips_while_another_worker_holds_the_lock():
         other = psycopg.connect(
             dbname=connection.settings_dict["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"]
         )
-        other.execute("SELECT pg_advisory_lock(%s)", [services._POOL_REFILL_LOCK])
+        other.execute("SELECT pg_advisory_lock(%s)", [workspace_services._POOL_REFILL_LOCK])
         try:
             assert services.spare_pool_refill(target=3) == 0
         finally:
@@ -103,7 +104,7 @@ def test_a_slug_taken_between_validation_and_claim_is_reported_and_the_spare_kep
 
     with pytest.raises(WorkspaceSlugTaken):
         # Straight to the claim, as a sign-up that validated before the first one committed.
-        services._workspace_claim(
+        workspace_services._workspace_claim(
             spare=late, owner=_user("second@example.com"), name="Second", slug="contested"
         )
 
