@@ -73,6 +73,7 @@ def main() -> int:
     Demo login       demo@parley.localhost / parley-demo-password
     Demo host page   http://localhost:{DEMO_HOST_PORT}/   (a customer site with the chat widget)
   Write from the host page, answer from the inbox: both sides update live.
+  Staff console    {public_url}/staff/   (first: .venv/bin/python manage.py create_staff YOU@EXAMPLE.COM)
   Ctrl-C stops everything.
 """,
         flush=True,
