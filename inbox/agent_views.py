@@ -73,7 +73,9 @@ def inbox(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
     members = _members(request)
     pane = {}
     if conversation is not None:
-        services.conversation_mark_read(conversation=conversation)
+        # Read-only (staff viewing as this member, staff.middleware): opening it changes nothing.
+        if not getattr(request, "read_only", False):
+            services.conversation_mark_read(conversation=conversation)
         pane = _pane_context(conversation, members)
         if request.htmx and request.htmx.target == "conversation-pane":
             return render(request, "inbox/partials/conversation_pane.html", {**pane, "filters": filters})

@@ -13,7 +13,6 @@ from http.cookies import SimpleCookie
 from importlib import import_module
 
 from django.conf import settings
-from django.utils import timezone
 
 from inbox.sockets import scope_header
 from staff import selectors, services
@@ -38,11 +37,7 @@ def _read_only_of(session_key: str) -> dict | bool | None:
     if marker is None:
         return None
     impersonation = selectors.impersonation_for(marker)
-    if impersonation is None or impersonation.ended_at is not None:
-        return False
-    cause = services.impersonation_end_cause(impersonation, now=timezone.now())
-    if cause is not None:
-        services.impersonation_stop(impersonation=impersonation, cause=cause)
+    if not services.impersonation_in_force(impersonation):
         return False
     return {"message": read_only_message(impersonation), "until": impersonation.expires_at.timestamp()}
 

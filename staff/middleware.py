@@ -18,6 +18,9 @@ from tenants import app_settings
 # The session's marker: the id of the ImpersonationSession it was logged in for (staff.impersonation_views).
 SESSION_KEY = "parley_impersonation"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Pages refused while impersonating even to read: the owners' export hands over every conversation,
+# which staff read only through the console's own export, with a reason on record.
+READ_REFUSED = frozenset({"workspace_export_download"})
 # Not pages: nothing here to audit (WhiteNoise answers /static/ before the session is even read), and
 # a handoff's address carries a one-time token, which has no place in a log.
 _NOT_PAGES = ("/static/", "/favicon.ico", "/csp-report/", "/handoff/")
@@ -44,7 +47,12 @@ class ImpersonationMiddleware:
       access or the member's place gone), its end written once;
     - refused every method but GET, HEAD and OPTIONS (pages, htmx, the REST API alike), except Stop
       and logging out, which end it;
+    - refused the few pages whose GET hands over or changes data (READ_REFUSED);
     - written to the audit log for every page (and htmx fragment) it is shown.
+
+    `request.read_only` says to the views below that nothing may be written, not even the side
+    effects of reading (the inbox marks a conversation read when it is opened): the apps below staff
+    obey that flag without knowing why it is set.
     """
 
     def __init__(self, get_response) -> None:
@@ -52,6 +60,7 @@ class ImpersonationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.impersonation = None
+        request.read_only = False
         marker = request.session.get(SESSION_KEY) if request.workspace is not None else None
         if marker is None:
             return self.get_response(request)
@@ -59,7 +68,7 @@ class ImpersonationMiddleware:
         if not self._still_on(request, impersonation):
             logout(request)
             return self._leave(request, console_url(impersonation))
-        request.impersonation = impersonation
+        request.impersonation, request.read_only = impersonation, True
         if request.method not in SAFE_METHODS:
             if request.path == reverse("impersonation_stop"):
                 return self.get_response(request)  # the Stop view ends it (CSRF checked as anywhere)
@@ -76,17 +85,11 @@ class ImpersonationMiddleware:
 
     def _still_on(self, request: HttpRequest, impersonation: ImpersonationSession | None) -> bool:
         """Whether this request may go on as the impersonation; if it is over, its end is written."""
-        if impersonation is None or impersonation.ended_at is not None:
-            return False
-        if impersonation.workspace_id != request.workspace.pk or impersonation.member_id != request.user.pk:
+        if impersonation is not None and (
+            impersonation.workspace_id != request.workspace.pk or impersonation.member_id != request.user.pk
+        ):
             return False  # not what the session was logged in for: nothing to end, only to leave
-        cause = services.impersonation_end_cause(impersonation)
-        if cause is not None:
-            services.impersonation_stop(
-                impersonation=impersonation, cause=cause, ip_address=request.META.get("REMOTE_ADDR")
-            )
-            return False
-        return True
+        return services.impersonation_in_force(impersonation, ip_address=request.META.get("REMOTE_ADDR"))
 
     def _logout(self, request: HttpRequest, impersonation: ImpersonationSession) -> HttpResponse:
         """Logging out (allauth's view, CSRF and all) ends the impersonation as Stop does."""
@@ -97,6 +100,11 @@ class ImpersonationMiddleware:
                 ip_address=request.META.get("REMOTE_ADDR"),
             )  # fmt: skip
         return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if request.impersonation is not None and request.resolver_match.url_name in READ_REFUSED:
+            return _refused(request, request.impersonation)
+        return None
 
     @staticmethod
     def _leave(request: HttpRequest, url: str) -> HttpResponse:

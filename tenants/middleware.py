@@ -18,8 +18,12 @@ _OPEN_PATH_PREFIXES = (
 )  # fmt: skip
 # What a suspended workspace's host still serves: logging in and out (so people can leave, or see why
 # they cannot get in), its assets, and the API, which answers 403 workspace_suspended itself (api.auth).
-# Not invitations: nobody joins a suspended workspace.
-_OPEN_WHILE_SUSPENDED = tuple(prefix for prefix in _OPEN_PATH_PREFIXES if prefix != "/invite/")
+# Not invitations: nobody joins a suspended workspace. A staff user viewing it as a member (staff)
+# must still be able to Stop, which ends the impersonation and writes its end to the audit log.
+_OPEN_WHILE_SUSPENDED = (
+    *(prefix for prefix in _OPEN_PATH_PREFIXES if prefix != "/invite/"),
+    "/impersonation/stop/",
+)
 
 
 class WorkspaceRoutingMiddleware:

@@ -5,7 +5,6 @@ its start, every page it shows and its end are written to the audit log."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -16,11 +15,10 @@ from accounts.models import User
 from staff.models import AuditEntry, ImpersonationSession
 from staff.services.audit import StaffError, audit_record
 from tenants import app_settings
+from tenants import services as tenant_services
 from tenants.models import Membership, Workspace
 
 IMPERSONATION_LONGEST = timedelta(minutes=30)
-# As tenants' own handoffs: long enough for a redirect, too short to be worth stealing from a log.
-HANDOFF_LIFETIME = timedelta(seconds=60)
 ENTER_PATH = "/handoff/impersonate/"  # on the workspace's host: under /handoff/, open to the signed-out
 
 
@@ -28,15 +26,11 @@ class ImpersonationRefused(StaffError):
     """Nobody may be viewed that way: a staff account, someone not in the workspace, a spent link."""
 
 
-def _hash(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode()).hexdigest()
-
-
 def impersonation_start(
     *, staff: User, workspace: Workspace, member: User, reason: str, ip_address: str | None = None
 ) -> tuple[ImpersonationSession, str]:
     """Start viewing `workspace` as `member`; returns the impersonation and the one-time URL on the
-    workspace's host that carries the staff user's browser there (within HANDOFF_LIFETIME)."""
+    workspace's host that carries the staff user's browser there (within tenant_services.HANDOFF_LIFETIME)."""
     reason = reason.strip()
     if not reason:
         raise ImpersonationRefused("Say why: the reason goes into the audit log.")
@@ -54,7 +48,8 @@ def impersonation_start(
     with transaction.atomic():
         impersonation = ImpersonationSession.objects.create(
             staff=staff, member=member, workspace=workspace, reason=reason,
-            handoff_token_hash=_hash(raw_token), handoff_expires_at=now + HANDOFF_LIFETIME,
+            handoff_token_hash=tenant_services.token_hash(raw_token),
+            handoff_expires_at=now + tenant_services.HANDOFF_LIFETIME,
             expires_at=now + IMPERSONATION_LONGEST,
         )  # fmt: skip
         audit_record(
@@ -75,7 +70,7 @@ def impersonation_enter(*, raw_token: str, workspace: Workspace) -> Impersonatio
         impersonation = (
             ImpersonationSession.objects.select_for_update()
             .select_related("staff", "member", "workspace")
-            .filter(handoff_token_hash=_hash(raw_token or ""), workspace=workspace)
+            .filter(handoff_token_hash=tenant_services.token_hash(raw_token or ""), workspace=workspace)
             .first()
         )
         if (
@@ -151,3 +146,17 @@ def impersonation_page_record(
         after={"page": path[:2000], "status": status, "as": impersonation.member.email},
         ip_address=ip_address,
     )  # fmt: skip
+
+
+def impersonation_in_force(
+    impersonation: ImpersonationSession | None, *, ip_address: str | None = None
+) -> bool:
+    """Whether `impersonation` still lets its session view the workspace. One whose time or grounds
+    are over (impersonation_end_cause) gets its end written, once, and is no longer in force."""
+    if impersonation is None or impersonation.ended_at is not None:
+        return False
+    cause = impersonation_end_cause(impersonation)
+    if cause is not None:
+        impersonation_stop(impersonation=impersonation, cause=cause, ip_address=ip_address)
+        return False
+    return True

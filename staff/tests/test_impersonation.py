@@ -5,6 +5,7 @@ in the audit log, ended by Stop, by logging out or by time (moved, not waited fo
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,7 +15,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from conftest import host_client
+from inbox import services as inbox_services
+from inbox.models import Conversation
 from staff.models import AuditEntry, ImpersonationSession
+from tenants import services as tenant_services
+from tenants.context import workspace_schema
 from tenants.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +248,34 @@ def test_the_start_is_on_the_console_only_and_needs_a_passed_second_factor(works
     assert asked.status_code == 302 and asked["Location"].startswith("/accounts/2fa/reauthenticate/")
     assert host_client(ALPHA, staff_user).post("/staff/workspaces/1/impersonate/").status_code == 404
     assert not ImpersonationSession.objects.exists()
+
+
+def test_opening_a_conversation_while_impersonating_leaves_it_unread(viewing, workspace_a):
+    with workspace_schema(workspace_a.schema_name):
+        website, _ = inbox_services.website_create(workspace=workspace_a, name="S", allowed_origins="")
+        contact, _ = inbox_services.contact_for_visitor(website=website, token=None)
+        inbox_services.message_from_visitor(contact_id=contact.pk, body="Hello?", client_id=str(uuid.uuid4()))
+        conversation = Conversation.objects.get()
+    assert conversation.unread_count == 1
+    page = viewing.get(f"/inbox/c/{conversation.pk}/")
+    assert page.status_code == 200 and "Hello?" in page.content.decode()
+    with workspace_schema(workspace_a.schema_name):
+        conversation.refresh_from_db()
+    assert conversation.unread_count == 1  # the team still sees it unread
+
+
+def test_the_owners_export_cannot_be_downloaded_while_impersonating(staff_client, workspace_a, owner_a):
+    browser = host_client(ALPHA)
+    browser.get(_link(_start(staff_client, workspace_a, owner_a)))
+    refused = browser.get("/settings/export/download/")
+    assert refused.status_code == 403
+    assert "Nothing can be changed while impersonating" in refused.content.decode()
+    assert browser.get("/settings/").status_code == 200  # the owner's settings page itself: viewable
+
+
+def test_stop_works_on_a_suspended_workspace(viewing, staff_user, workspace_a):
+    tenant_services.workspace_suspend(workspace=workspace_a, reason="Chargeback.")
+    assert viewing.get("/").status_code == 403  # the suspended page, as the member sees it
+    stopped = viewing.post("/impersonation/stop/")
+    assert stopped.status_code == 302 and stopped["Location"] == CONSOLE.format(workspace_a.pk)
+    assert len(_rows("impersonate_stop")) == 1
