@@ -29,13 +29,6 @@ from tenants.context import in_public, in_workspace
 logger = logging.getLogger(__name__)
 
 NOT_ALLOWED = 4403
-# Set by whatever wraps the socket routes (staff.impersonation_socket, while staff view a workspace as a
-# member): {"message": why, "until": a Unix time}. Such a socket shows the inbox and changes nothing:
-# no presence, its write frames refused with that message, closed at `until`.
-READ_ONLY_SCOPE_KEY = "parley.read_only"
-
-# The workspace is suspended (staff console): as the widget's close code for it (widget.services).
-WORKSPACE_SUSPENDED = 4423
 SUSPENDED_MESSAGE = "This workspace is suspended: its inbox is closed. Reload the page to see more."
 
 
@@ -86,7 +79,7 @@ class InboxConsumer(LoopConsumer):
         self.schema = agent["schema"]
         self.filters = selectors.InboxFilters()
         self.open_conversation_id: int | None = None
-        self.read_only = self.scope.get(READ_ONLY_SCOPE_KEY)
+        self.read_only = self.scope.get(realtime.READ_ONLY_SCOPE_KEY)
         for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
         # Read once subscribed: a suspension that commits before this read is seen here, one that
@@ -106,9 +99,7 @@ class InboxConsumer(LoopConsumer):
 
     async def _close_at(self, until: float) -> None:
         await asyncio.sleep(max(0.0, until - time.time()))
-        await self.send_json(
-            {"type": "refused", "message": "This read-only view has ended: reload the page."}
-        )
+        await self.send_json({"type": "refused", "message": realtime.READ_ONLY_ENDED_MESSAGE})
         await self.close(code=NOT_ALLOWED)
 
     async def _open(self, conversation_id: int | None) -> None:
@@ -253,7 +244,7 @@ class InboxConsumer(LoopConsumer):
 
     async def workspace_suspended(self, event: dict) -> None:
         await self.send_json({"type": "refused", "message": SUSPENDED_MESSAGE})
-        await self.close(code=WORKSPACE_SUSPENDED)
+        await self.close(code=realtime.WORKSPACE_SUSPENDED_CLOSE)
 
     async def session_ended(self, event: dict) -> None:
         # The account was taken back by the owner of its address (accounts.services): every session

@@ -12,6 +12,15 @@ from django.db import connection, transaction
 
 from tenants.context import defer_to_event_loop
 
+# A suspended workspace's sockets, the agents' and the visitors' (widget.services), close with this:
+# 4000 + 423 (Locked), a refusal that lasts only until it is unsuspended, where 4403 is for good.
+WORKSPACE_SUSPENDED_CLOSE = 4423
+# Set on an agent's socket scope by whatever wraps that route (staff.impersonation_socket, while staff
+# view a workspace as a member): {"message": why, "until": a Unix time}. Such a socket shows the inbox
+# and changes nothing: no presence, its write frames refused with that message, closed at `until`.
+READ_ONLY_SCOPE_KEY = "parley.read_only"
+READ_ONLY_ENDED_MESSAGE = "This read-only view has ended: reload the page."
+
 logger = logging.getLogger(__name__)
 
 

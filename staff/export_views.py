@@ -4,31 +4,23 @@ built, download it. The panel is the owner's (templates/exports/partials/export_
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config import request_input
 from exports import selectors as export_selectors
 from exports.files import download_response
 from exports.panels import panel_context
-from staff import selectors, services
+from staff import services
 from staff.permissions import staff_only
-from tenants.models import Workspace
-
-
-def _workspace_or_404(workspace_id: int) -> Workspace:
-    workspace = selectors.claimed_workspace(request_input.object_id(workspace_id, name="workspace"))
-    if workspace is None:
-        raise Http404("No such workspace.")
-    return workspace
+from staff.views import workspace_of
 
 
 @staff_only  # first: anyone else gets a 404 whatever the method
 @require_http_methods(["GET", "POST"])
 def workspace_export(request: HttpRequest, workspace_id: int) -> HttpResponse:
     """GET: the panel (polled while a staff export is queued or running). POST: request one."""
-    workspace = _workspace_or_404(workspace_id)
+    workspace = workspace_of(workspace_id)
     error = ""
     if request.method == "POST":
         try:
@@ -61,7 +53,7 @@ def workspace_export(request: HttpRequest, workspace_id: int) -> HttpResponse:
 @require_GET
 def workspace_export_download(request: HttpRequest, workspace_id: int) -> HttpResponse:
     """The newest ready export staff asked for (never an owner's: each staff export is audited)."""
-    workspace = _workspace_or_404(workspace_id)
+    workspace = workspace_of(workspace_id)
     export = export_selectors.downloadable_export(workspace=workspace, by_staff=True)
     if export is None:  # expired since the link was shown, or only the owners have one
         messages.info(request, "No staff export of this workspace is ready to download.")

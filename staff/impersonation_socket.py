@@ -14,14 +14,13 @@ from importlib import import_module
 
 from django.conf import settings
 
+from inbox import realtime
 from inbox.sockets import scope_header
 from staff import selectors, services
 from staff.middleware import SESSION_KEY, read_only_message
 from tenants.context import in_public
 
-READ_ONLY_SCOPE_KEY = "parley.read_only"
 NOT_ALLOWED = 4403  # as the inbox's own refusals
-ENDED_MESSAGE = "This read-only view has ended: reload the page."
 
 
 def _session_key(scope) -> str:
@@ -58,8 +57,8 @@ class ImpersonationSocketGuard:
             message = await receive()
             if message["type"] == "websocket.connect":
                 await send({"type": "websocket.accept"})
-                refused = {"type": "refused", "message": ENDED_MESSAGE}
+                refused = {"type": "refused", "message": realtime.READ_ONLY_ENDED_MESSAGE}
                 await send({"type": "websocket.send", "text": json.dumps(refused)})
                 await send({"type": "websocket.close", "code": NOT_ALLOWED})
             return None
-        return await self.app({**scope, READ_ONLY_SCOPE_KEY: read_only}, receive, send)
+        return await self.app({**scope, realtime.READ_ONLY_SCOPE_KEY: read_only}, receive, send)

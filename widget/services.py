@@ -14,7 +14,7 @@ from typing import TypeVar
 from django.db import connection
 from django.db.models import Exists
 
-from inbox import presence, selectors, services
+from inbox import presence, realtime, selectors, services
 from inbox.exceptions import InboxError, VisitorRateLimited, VisitorUnknown
 from inbox.models import Contact, Conversation, Website
 from inbox.origins import origin_normalize
@@ -42,7 +42,7 @@ TOO_MANY = (4429, 429)
 # ...but for a suspended workspace (staff console): 4423, as HTTP's 423 Locked, for a refusal that
 # lasts only until it is unsuspended, where 4403 is for good. The widget keeps the visitor's queued
 # messages for later on 4423, and gives up on 4403. Over HTTP it is a 403 `workspace_suspended`.
-WORKSPACE_SUSPENDED = (4423, 403)
+WORKSPACE_SUSPENDED = (realtime.WORKSPACE_SUSPENDED_CLOSE, 403)
 SUSPENDED_MESSAGE = "The team cannot take messages here right now. Please try again later."
 
 
