@@ -15,8 +15,9 @@ from accounts.models import User
 from staff.models import AuditEntry, ImpersonationSession
 from staff.services.audit import StaffError, audit_record
 from tenants import app_settings
+from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
-from tenants.models import Membership, Workspace
+from tenants.models import Workspace
 
 IMPERSONATION_LONGEST = timedelta(minutes=30)
 ENTER_PATH = "/handoff/impersonate/"  # on the workspace's host: under /handoff/, open to the signed-out
@@ -41,7 +42,7 @@ def impersonation_start(
         )
     if not member.is_active:
         raise ImpersonationRefused(f"{member.email} is deactivated: there is nothing to see as them.")
-    if not Membership.objects.filter(workspace=workspace, user=member).exists():
+    if tenant_selectors.membership_for(user=member, workspace=workspace) is None:
         raise ImpersonationRefused(f"{member.email} is not a member of {workspace.name}.")
     raw_token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -103,7 +104,7 @@ def impersonation_end_cause(
         or not member.is_active
     ):
         return ImpersonationSession.EndCause.REVOKED
-    if not Membership.objects.filter(workspace_id=impersonation.workspace_id, user=member).exists():
+    if tenant_selectors.membership_for(user=member, workspace=impersonation.workspace) is None:
         return ImpersonationSession.EndCause.REVOKED
     return None
 
