@@ -82,7 +82,7 @@ def export_build(*, export_id: int) -> str:
         with workspace_schema(export.workspace.schema_name):
             upto = selectors.newest_ids()
             counts = selectors.row_counts(upto)
-        total = sum(counts.values()) + len(selectors.members_of_workspace(workspace=export.workspace))
+        total = sum(counts.values()) + selectors.member_count(workspace=export.workspace)
         WorkspaceExport.objects.filter(pk=export.pk).update(progress_total=total)
 
         done = 0
