@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Max, Model
+from django.db.models import BooleanField, ExpressionWrapper, Max, Model, Q
 from django.utils import timezone
 
 from exports.models import WorkspaceExport
@@ -27,16 +27,23 @@ class ExportPanel:
         return self.latest is not None and self.latest.is_active
 
 
+def _downloadable() -> Q:
+    """The one rule of an export whose file can be downloaded now: done, not past its expiry, its file
+    named. Both the panel's annotation and downloadable_export's filter use it."""
+    return Q(status=WorkspaceExport.Status.DONE, expires_at__gt=timezone.now()) & ~Q(file_name="")
+
+
 def export_panel(*, workspace: Workspace, by_staff: bool) -> ExportPanel:
     """The newest export of one side (owners' or staff's) and its newest downloadable one: often the
     same row (one query), else two."""
     latest = (
         WorkspaceExport.objects.filter(workspace=workspace, by_staff=by_staff)
+        .annotate(downloadable=ExpressionWrapper(_downloadable(), output_field=BooleanField()))
         .select_related("requested_by")
         .order_by("-id")
         .first()
     )
-    if latest is not None and _downloadable(latest):
+    if latest is not None and latest.downloadable:
         return ExportPanel(latest=latest, downloadable=latest)
     return ExportPanel(
         latest=latest, downloadable=downloadable_export(workspace=workspace, by_staff=by_staff)
@@ -46,24 +53,9 @@ def export_panel(*, workspace: Workspace, by_staff: bool) -> ExportPanel:
 def downloadable_export(*, workspace: Workspace, by_staff: bool) -> WorkspaceExport | None:
     """The newest export of one side that is done and not expired (its file is there), or None."""
     return (
-        WorkspaceExport.objects.filter(
-            workspace=workspace,
-            by_staff=by_staff,
-            status=WorkspaceExport.Status.DONE,
-            expires_at__gt=timezone.now(),
-        )
-        .exclude(file_name="")
+        WorkspaceExport.objects.filter(_downloadable(), workspace=workspace, by_staff=by_staff)
         .order_by("-id")
         .first()
-    )
-
-
-def _downloadable(export: WorkspaceExport) -> bool:
-    return (
-        export.status == WorkspaceExport.Status.DONE
-        and bool(export.file_name)
-        and export.expires_at is not None
-        and export.expires_at > timezone.now()
     )
 
 
@@ -122,6 +114,11 @@ def id_batches(kind: str, *, upto: int, size: int) -> Iterator[list[int]]:
         if len(ids) < size:
             return
         after = ids[-1]
+
+
+def member_count(*, workspace: Workspace) -> int:
+    """How many members the workspace has (public schema): one count, no rows loaded."""
+    return Membership.objects.filter(workspace=workspace).count()
 
 
 def members_of_workspace(*, workspace: Workspace) -> list[Membership]:

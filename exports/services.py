@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,6 +20,8 @@ from tenants.context import workspace_schema
 from tenants.models import Workspace
 
 logger = logging.getLogger(__name__)
+
+EXPORT_BUILD_TASK = "exports.tasks.export_build"  # the job's name in procrastinate_jobs (exports.tasks)
 
 
 def export_request(
@@ -82,7 +84,7 @@ def export_build(*, export_id: int) -> str:
         with workspace_schema(export.workspace.schema_name):
             upto = selectors.newest_ids()
             counts = selectors.row_counts(upto)
-        total = sum(counts.values()) + len(selectors.members_of_workspace(workspace=export.workspace))
+        total = sum(counts.values()) + selectors.member_count(workspace=export.workspace)
         WorkspaceExport.objects.filter(pk=export.pk).update(progress_total=total)
 
         done = 0
@@ -114,7 +116,7 @@ def export_build(*, export_id: int) -> str:
 
     now, size = timezone.now(), os.path.getsize(final_path)
     with transaction.atomic():
-        WorkspaceExport.objects.filter(pk=export.pk).update(
+        marked = WorkspaceExport.objects.filter(pk=export.pk).update(
             status=WorkspaceExport.Status.DONE,
             progress_done=done,
             file_size=size,
@@ -122,6 +124,12 @@ def export_build(*, export_id: int) -> str:
             finished_at=now,
             expires_at=now + timedelta(days=settings.PARLEY_EXPORT_KEEP_DAYS),
         )
+        if not marked:
+            # The workspace was dropped while this was built (workspace_exports_discard ran before the
+            # file was there): no row names the file, so nothing else would ever delete it.
+            with contextlib.suppress(FileNotFoundError):  # already deleted by the discard's commit
+                os.remove(final_path)
+            return "workspace dropped meanwhile: file deleted"
         # One file per workspace and side: the newest, the only one its panel offers.
         superseded = list(
             WorkspaceExport.objects.select_for_update()
@@ -161,3 +169,28 @@ def exports_expired_delete(*, now: datetime | None = None) -> int:
         expired = selectors.expired_exports(now=now or timezone.now())
         _expire([export.pk for export in expired], [export.file_name for export in expired])
     return len(expired)
+
+
+def workspace_exports_discard(*, workspace: Workspace) -> int:
+    """Before a workspace is dropped (in the drop's transaction): expire all its exports, their files
+    deleted once that commits, and take its export builds still queued off the queue. Its rows then go
+    with the workspace by cascade; without this their files would stay in PARLEY_EXPORT_DIR for ever
+    (the expiry job reads rows). The number of exports expired."""
+    with transaction.atomic():
+        # The workspace's row lock, as export_request takes it: no export is requested meanwhile.
+        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+        exports = list(
+            WorkspaceExport.objects.select_for_update()
+            .filter(workspace=workspace)
+            .exclude(status=WorkspaceExport.Status.EXPIRED)
+            .values_list("pk", "file_name")
+        )
+        _expire([pk for pk, _ in exports], [name for _, name in exports])
+        with connection.cursor() as cursor:
+            # A running build ('doing') is left to end: its row gone, it deletes its own file.
+            cursor.execute(
+                "DELETE FROM procrastinate_jobs WHERE status = 'todo' AND task_name = %s "
+                "AND args->>'workspace_id' = %s",
+                [EXPORT_BUILD_TASK, str(workspace.pk)],
+            )
+    return len(exports)

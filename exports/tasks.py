@@ -32,7 +32,7 @@ def _build(export_id: int) -> str:
 # Deferred by services.export_request with lock and queueing lock "export-<workspace id>": one waiting
 # and one building per workspace. Not retried: a failed export is marked failed, and asked for again.
 # A worker that dies mid-build has the job run again (webhooks.tasks.retry_stalled_jobs): it starts over.
-@app.task(queue="exports", name="exports.tasks.export_build", pass_context=False)
+@app.task(queue="exports", name=services.EXPORT_BUILD_TASK, pass_context=False)
 async def export_build(export_id: int, workspace_id: int) -> str:
     # workspace_id is in the job's arguments for whoever reads the queue; the export row names it.
     return await asyncio.get_running_loop().run_in_executor(_builders(), _build, export_id)

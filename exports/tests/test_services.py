@@ -304,3 +304,38 @@ def test_a_member_who_left_is_not_in_the_members_file(workspace_a, owner_a):
         ("owner-a@example.com", "Ana Owner", "owner"),
         ("agent@example.com", "Agnes", "agent"),
     ]
+
+
+def test_a_build_whose_workspace_is_dropped_meanwhile_leaves_no_file(workspace_a, owner_a, export_dir):
+    fill(workspace_a, owner_a, "alpha")
+    export, _ = services.export_request(workspace=workspace_a, requested_by=owner_a)
+    with connection.cursor() as cursor:
+        # The drop, as another transaction would commit it mid-build: the row goes at the first progress
+        # write (the test's transaction rolls the trigger back).
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.drop_export() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN DELETE FROM exports_workspaceexport WHERE id = NEW.id; RETURN NULL; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER drop_export AFTER UPDATE ON exports_workspaceexport FOR EACH ROW "
+            "WHEN (NEW.progress_done > 0) EXECUTE FUNCTION pg_temp.drop_export()"
+        )
+    assert services.export_build(export_id=export.pk) == "workspace dropped meanwhile: file deleted"
+    assert not WorkspaceExport.objects.filter(pk=export.pk).exists()
+    assert list(export_dir.iterdir()) == []
+
+
+def test_discarding_a_workspaces_exports_expires_them_and_unqueues_its_builds(
+    workspace_a, owner_a, workspace_b, owner_b, staff_user, export_dir, django_capture_on_commit_callbacks
+):
+    ready = built(workspace_a, owner_a)
+    queued, _ = services.export_request(workspace=workspace_a, requested_by=staff_user, by_staff=True)
+    other = built(workspace_b, owner_b)
+    other_queued, _ = services.export_request(workspace=workspace_b, requested_by=owner_b)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.workspace_exports_discard(workspace=workspace_a) == 2
+    assert {e.status for e in WorkspaceExport.objects.filter(pk__in=[ready.pk, queued.pk])} == {"expired"}
+    assert [p.name for p in export_dir.iterdir()] == [other.file_name]
+    assert [json.loads(args)["export_id"] for *_, args in queued_jobs()] == [other_queued.pk]
+    other.refresh_from_db()
+    assert other.status == "done"

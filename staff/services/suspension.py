@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts.models import User
 from billing import services as billing_services
+from exports import services as export_services
 from staff.models import AuditEntry
 from staff.services.audit import StaffError, audit_record
 from tenants import selectors as tenant_selectors
@@ -131,7 +132,7 @@ def workspace_drop(*, workspace: Workspace) -> bool:
     """Drop one workspace whose deletion is due (the job's, staff=None), with its one SCHEMA_DROP audit
     row. Its paid subscription, if any, is cancelled at Stripe first: if that fails nothing is dropped
     (the next run tries again), so no deleted workspace is ever still billed. False if it was not due
-    after all (restored meanwhile)."""
+    after all (restored meanwhile). Its export files are deleted with it."""
     billing_services.subscription_cancel_now(workspace=workspace)
     try:
         with transaction.atomic():
@@ -145,6 +146,9 @@ def workspace_drop(*, workspace: Workspace) -> bool:
                 before={**_state(workspace), "schema_name": workspace.schema_name},
                 after={},
             )
+            # Its export files are the workspace's data too: expired here, deleted at the commit (a
+            # refused drop rolls this back, and they stay).
+            export_services.workspace_exports_discard(workspace=workspace)
             tenant_services.workspace_drop(workspace=workspace)
     except WorkspaceStateRefused:
         return False

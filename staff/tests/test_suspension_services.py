@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,6 +16,8 @@ from billing import gateway
 from billing.models import BillingAccount
 from billing.tests.localstripe import localstripe_subscribe
 from billing.tests.test_stripe_events import _stripe
+from exports import services as export_services
+from exports.models import WorkspaceExport
 from staff import services
 from staff.models import AuditEntry
 from staff.tasks import drop_deleted_workspaces
@@ -32,6 +35,31 @@ def _fresh(workspace: Workspace) -> Workspace:
 
 def _entries() -> list[AuditEntry]:
     return list(AuditEntry.objects.order_by("id"))
+
+
+def _ready_export(workspace: Workspace, owner: User, export_dir) -> WorkspaceExport:
+    """A done export with its file on disk (the build itself is exports' tests')."""
+    export = WorkspaceExport.objects.create(
+        workspace=workspace,
+        requested_by=owner,
+        status=WorkspaceExport.Status.DONE,
+        file_name=f"ws{workspace.pk}-ready.zip",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    export_dir.mkdir(exist_ok=True)
+    (export_dir / export.file_name).write_bytes(b"PK\x05\x06" + bytes(18))
+    return export
+
+
+def _export_jobs() -> list[str]:
+    """The workspace ids of the export builds waiting on the queue."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT args->>'workspace_id' FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo' "
+            "ORDER BY id",
+            [export_services.EXPORT_BUILD_TASK],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def test_suspend_writes_one_audit_row_with_before_and_after(staff_user, workspace_a):
@@ -132,12 +160,46 @@ def test_the_job_drops_only_after_the_grace_period_with_one_row_each(staff_user,
     assert drop_deleted_workspaces() == 0
 
 
-def test_a_restore_that_wins_the_race_keeps_the_workspace(staff_user, owner_a):
+def test_a_restore_that_wins_the_race_keeps_the_workspace(
+    staff_user, owner_a, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.PARLEY_EXPORT_DIR = export_dir = tmp_path / "exports"
     doomed = doomed_workspace(owner_a, due_in=timedelta(seconds=-1))
+    ready = _ready_export(doomed, owner_a, export_dir)
+    queued, _ = export_services.export_request(workspace=doomed, requested_by=owner_a)
     Workspace.objects.filter(pk=doomed.pk).update(deletion_due_at=None, suspended_at=None)
     # `doomed` is as the job read it, due; the row is restored meanwhile: no drop, and no row.
-    assert services.workspace_drop(workspace=doomed) is False
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert services.workspace_drop(workspace=doomed) is False
     assert schema_exists("ws_test_doomed") and _entries() == []
+    # Its exports are rolled back with the drop: the file, the rows and the queued build stay.
+    assert callbacks == [] and (export_dir / ready.file_name).exists()
+    assert WorkspaceExport.objects.get(pk=ready.pk).status == WorkspaceExport.Status.DONE
+    assert WorkspaceExport.objects.get(pk=queued.pk).status == WorkspaceExport.Status.QUEUED
+    assert _export_jobs() == [str(doomed.pk)]
+
+
+def test_the_drop_deletes_the_workspaces_export_files_and_queued_builds(
+    owner_a, workspace_a, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.PARLEY_EXPORT_DIR = export_dir = tmp_path / "exports"
+    doomed = doomed_workspace(owner_a, due_in=timedelta(seconds=-1))
+    ready = _ready_export(doomed, owner_a, export_dir)
+    export_services.export_request(workspace=doomed, requested_by=owner_a)  # queued, its job waiting
+    kept = _ready_export(workspace_a, owner_a, export_dir)  # another workspace's: untouched
+    kept_queued, _ = export_services.export_request(workspace=workspace_a, requested_by=owner_a)
+    assert _export_jobs() == [str(doomed.pk), str(workspace_a.pk)]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.workspaces_drop_due() == 1
+        # Until the drop commits, the file is there (a rollback would keep it).
+        assert (export_dir / ready.file_name).exists()
+    for callback in callbacks:
+        callback()
+    assert sorted(p.name for p in export_dir.iterdir()) == [kept.file_name]
+    assert not WorkspaceExport.objects.filter(workspace_id=doomed.pk).exists()
+    assert sorted(WorkspaceExport.objects.values_list("pk", flat=True)) == [kept.pk, kept_queued.pk]
+    assert _export_jobs() == [str(workspace_a.pk)]
 
 
 def test_the_drop_cancels_the_paid_subscription_first(stripe_on, owner_a):
