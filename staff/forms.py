@@ -9,8 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from billing import plans
-
-REASON_MAX = 500
+from staff.services.audit import REASON_MAX
 
 
 def _reason_field(label: str = "Reason") -> forms.CharField:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from staff.services.suspension import REASON_MAX
+from staff.services.audit import REASON_MAX
 from tenants import app_settings
 
 

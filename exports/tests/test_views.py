@@ -217,9 +217,9 @@ def test_staff_must_give_a_reason(staff_client, workspace_a):
     for reason in ("", "   "):
         answer = staff_client.post(staff_panel(workspace_a), {"reason": reason}, headers=HTMX)
         assert answer.status_code == 200
-        assert "Say why you export this workspace&#x27;s data" in answer.content.decode()
-    long = staff_client.post(staff_panel(workspace_a), {"reason": "x" * 501}, headers=HTMX)
-    assert "Keep the reason to 500 characters." in long.content.decode()
+        assert "Say why: the reason goes into the audit log." in answer.content.decode()
+    long = staff_client.post(staff_panel(workspace_a), {"reason": "x" * 1001}, headers=HTMX)
+    assert "Keep the reason to 1,000 characters." in long.content.decode()
     plain = staff_client.post(staff_panel(workspace_a), {"reason": ""})
     assert plain.status_code == 302 and plain["Location"] == f"/staff/workspaces/{workspace_a.pk}/"
     assert not WorkspaceExport.objects.exists() and not AuditEntry.objects.exists()

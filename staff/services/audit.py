@@ -6,6 +6,9 @@ from accounts.models import User
 from staff.models import AuditEntry
 from tenants.models import Workspace
 
+# Characters of a reason: a ticket number and a sentence or two; every action's form says the same.
+REASON_MAX = 1000
+
 
 class StaffError(Exception):
     """A staff action that cannot be done; the message says why, for the person who asked."""
@@ -13,6 +16,17 @@ class StaffError(Exception):
 
 class AddressNotProven(StaffError):
     """Staff access for an account whose address its owner has not proven: it may not be theirs."""
+
+
+def reason_clean(reason: str | None, *, refused: type[StaffError] = StaffError) -> str:
+    """The reason an action was given, stripped; `refused` (a StaffError) if there is none or it is
+    longer than REASON_MAX."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise refused("Say why: the reason goes into the audit log.")
+    if len(reason) > REASON_MAX:
+        raise refused(f"Keep the reason to {REASON_MAX:,} characters.")
+    return reason
 
 
 def audit_record(

@@ -10,15 +10,8 @@ from django.db import transaction
 from accounts.models import User
 from billing import overrides
 from staff.models import AuditEntry
-from staff.services.audit import StaffError, audit_record
+from staff.services.audit import StaffError, audit_record, reason_clean
 from tenants.models import Workspace
-
-
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise StaffError("Say why: the reason goes into the audit log.")
-    return reason
 
 
 def plan_override_set(
@@ -31,7 +24,7 @@ def plan_override_set(
     ip_address: str | None = None,
 ) -> overrides.AccountChange:
     """Put the workspace on `plan_key`'s limits until `until` (None: until cleared), whatever Stripe says."""
-    reason = _reason(reason)
+    reason = reason_clean(reason)
     with transaction.atomic():
         try:
             change = overrides.plan_override_set(
@@ -50,7 +43,7 @@ def plan_override_clear(
     *, staff: User, workspace: Workspace, reason: str, ip_address: str | None = None
 ) -> overrides.AccountChange:
     """End the workspace's plan override now: Stripe's state decides its plan again."""
-    reason = _reason(reason)
+    reason = reason_clean(reason)
     with transaction.atomic():
         try:
             change = overrides.plan_override_clear(workspace=workspace)
@@ -74,7 +67,7 @@ def trial_extend(
 ) -> overrides.AccountChange:
     """Make the workspace's trial last until `until`: in Stripe if it has a subscription on trial, else
     a trial of `plan_key` of our own (billing.overrides.trial_extend says why)."""
-    reason = _reason(reason)
+    reason = reason_clean(reason)
     with transaction.atomic():
         try:
             change = overrides.trial_extend(workspace=workspace, until=until, plan_key=plan_key)

@@ -8,10 +8,8 @@ from accounts.models import User
 from exports import services as export_services
 from exports.models import WorkspaceExport
 from staff.models import AuditEntry
-from staff.services.audit import StaffError, audit_record
+from staff.services.audit import audit_record, reason_clean
 from tenants.models import Workspace
-
-REASON_MAX_CHARS = 500
 
 
 def workspace_export_request(
@@ -19,11 +17,7 @@ def workspace_export_request(
 ) -> tuple[WorkspaceExport, bool]:
     """Queue an export of the workspace's data for staff, with a reason; one audit row for an export
     queued, none when a staff export of it is already queued or running (that one is returned)."""
-    reason = reason.strip()
-    if not reason:
-        raise StaffError("Say why you export this workspace's data: the reason goes into the audit log.")
-    if len(reason) > REASON_MAX_CHARS:
-        raise StaffError(f"Keep the reason to {REASON_MAX_CHARS} characters.")
+    reason = reason_clean(reason)
     with transaction.atomic():
         export, created = export_services.export_request(
             workspace=workspace, requested_by=staff, by_staff=True

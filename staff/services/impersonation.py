@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from staff.models import AuditEntry, ImpersonationSession
-from staff.services.audit import StaffError, audit_record
+from staff.services.audit import StaffError, audit_record, reason_clean
 from tenants import app_settings
 from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
@@ -32,9 +32,7 @@ def impersonation_start(
 ) -> tuple[ImpersonationSession, str]:
     """Start viewing `workspace` as `member`; returns the impersonation and the one-time URL on the
     workspace's host that carries the staff user's browser there (within tenant_services.HANDOFF_LIFETIME)."""
-    reason = reason.strip()
-    if not reason:
-        raise ImpersonationRefused("Say why: the reason goes into the audit log.")
+    reason = reason_clean(reason, refused=ImpersonationRefused)
     # Staff are who watch; viewing one of them would borrow their access to the console's data.
     if member.is_staff or member.is_superuser:
         raise ImpersonationRefused(

@@ -14,15 +14,13 @@ from accounts.models import User
 from billing import services as billing_services
 from exports import services as export_services
 from staff.models import AuditEntry
-from staff.services.audit import StaffError, audit_record
+from staff.services.audit import StaffError, audit_record, reason_clean
 from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
 from tenants.exceptions import WorkspaceStateRefused
 from tenants.models import Workspace
 
 logger = logging.getLogger(__name__)
-
-REASON_MAX = 2000  # characters
 
 
 class SlugNotConfirmed(StaffError):
@@ -36,15 +34,6 @@ def _state(workspace: Workspace) -> dict:
         "suspension_reason": workspace.suspension_reason,
         "deletion_due_at": workspace.deletion_due_at,
     }
-
-
-def _reason_clean(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise StaffError("Give a reason: it is written to the audit log.")
-    if len(reason) > REASON_MAX:
-        raise StaffError(f"The reason is limited to {REASON_MAX:,} characters.")
-    return reason
 
 
 def _act(
@@ -81,7 +70,7 @@ def workspace_suspend(
     *, staff: User, workspace: Workspace, reason: str, ip_address: str | None = None
 ) -> Workspace:
     """Suspend the workspace (pages, widget, API and webhooks stop; nothing is deleted); audited."""
-    reason = _reason_clean(reason)
+    reason = reason_clean(reason)
     return _act(
         staff=staff, action=AuditEntry.Action.SUSPEND, workspace=workspace, reason=reason,
         ip_address=ip_address,
@@ -93,7 +82,7 @@ def workspace_unsuspend(
     *, staff: User, workspace: Workspace, reason: str, ip_address: str | None = None
 ) -> Workspace:
     """Lift the suspension (held webhook deliveries go out); audited."""
-    reason = _reason_clean(reason)
+    reason = reason_clean(reason)
     return _act(
         staff=staff, action=AuditEntry.Action.UNSUSPEND, workspace=workspace, reason=reason,
         ip_address=ip_address,
@@ -108,7 +97,7 @@ def workspace_delete(
     dropped PARLEY_DELETE_GRACE_DAYS later unless restored; audited."""
     if (slug_typed or "").strip().lower() != workspace.slug:
         raise SlugNotConfirmed(f"Type the workspace's address, {workspace.slug}, to confirm.")
-    reason = _reason_clean(reason)
+    reason = reason_clean(reason)
     return _act(
         staff=staff, action=AuditEntry.Action.DELETE, workspace=workspace, reason=reason,
         ip_address=ip_address,
@@ -120,7 +109,7 @@ def workspace_restore(
     *, staff: User, workspace: Workspace, reason: str, ip_address: str | None = None
 ) -> Workspace:
     """Take back a deletion before it is due (the workspace is unsuspended too); audited."""
-    reason = _reason_clean(reason)
+    reason = reason_clean(reason)
     return _act(
         staff=staff, action=AuditEntry.Action.RESTORE, workspace=workspace, reason=reason,
         ip_address=ip_address,

@@ -31,7 +31,7 @@ def test_an_export_is_queued_with_exactly_one_audit_row(staff_user, workspace_a)
 
 
 @pytest.mark.parametrize(
-    ("reason", "error"), [("", "Say why"), (" \n ", "Say why"), ("x" * 501, "500 characters")]
+    ("reason", "error"), [("", "Say why"), (" \n ", "Say why"), ("x" * 1001, "1,000 characters")]
 )
 def test_a_reason_is_required(staff_user, workspace_a, reason, error):
     with pytest.raises(services.StaffError, match=error):
