@@ -96,6 +96,12 @@ class Delivery(models.Model):
     # Set while the delivery waits for one of its endpoint's slots (webhook_delivery_claim found them
     # all taken): the next slot given back hands itself to the longest-parked delivery.
     parked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a job found the workspace suspended and sent nothing: the delivery has no job left, and
+    # unsuspending queues exactly these (webhooks.services.deliveries_resume). Not `parked_at`: a
+    # parked delivery keeps a backstop job and is handed the next free slot, which a held one must not
+    # be while the suspension lasts. The resume clears it (webhook_deliveries_enqueue does not: it is
+    # first applied, LANGUAGE sql, where this column does not exist yet).
+    held_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
@@ -111,6 +117,7 @@ class Delivery(models.Model):
                 name="delivery_parked_idx",
                 condition=models.Q(parked_at__isnull=False),
             ),
+            models.Index(fields=["id"], name="delivery_held_idx", condition=models.Q(held_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -46,12 +46,20 @@ def deliveries_enqueue(delivery_ids: list[int], *, at: datetime | None = None) -
 
 
 def deliveries_resume(*, workspace: Workspace) -> int:
-    """tenants.hooks.workspace_unsuspended: every delivery held back while the workspace was suspended
-    (the claim sent nothing and queued nothing) is queued again now, in the transaction that lifts the
-    suspension. Returns how many."""
+    """tenants.hooks.workspace_unsuspended: the deliveries held while the workspace was suspended (a
+    job found it so, sent nothing and queued nothing) are queued again now, in the transaction that
+    lifts the suspension. Only those: one waiting out a retry keeps its schedule, one in flight its
+    single job, and one whose endpoint was turned off meanwhile waits for it to be enabled (which
+    queues it). Returns how many."""
     with workspace_schema(workspace.schema_name):
-        ids = list(Delivery.objects.filter(status=Delivery.Status.PENDING).values_list("pk", flat=True))
+        held = Delivery.objects.filter(held_at__isnull=False)
+        ids = list(
+            held.filter(status=Delivery.Status.PENDING, endpoint__enabled=True).values_list("pk", flat=True)
+        )
         deliveries_enqueue(ids)
+        # Every mark, theirs and those delivered, given up or turned off meanwhile: a job found the
+        # workspace suspended, and it no longer is.
+        held.update(held_at=None)
     return len(ids)
 
 

@@ -8,8 +8,10 @@
 --            delivery stays pending: enabling the endpoint queues it again);
 --   parked   every slot is held: the delivery waits, without a job running, for the next slot given
 --            back (webhook_lease_release), or at the latest until every lease now held has run out;
---   suspended  the workspace is suspended (staff console): nothing is sent and the delivery stays
---            pending, with no job, until unsuspending queues it again (webhooks.services).
+--   suspended  the workspace is suspended (staff console): nothing is sent and the delivery is held
+--            (`held_at`): pending, with no job, until unsuspending queues the held ones again
+--            (webhooks.services.deliveries_resume). Only this job's delivery, still to send to an
+--            enabled endpoint, is held: a delivery waiting out a retry, or in flight, keeps its job.
 -- A slot whose lease ran out (its worker died) is free; a lease lasts p_lease seconds.
 CREATE OR REPLACE FUNCTION webhook_delivery_claim(
     p_delivery_id bigint, p_job_token integer, p_holder uuid, p_slots integer, p_lease double precision
@@ -22,12 +24,6 @@ DECLARE
     d record;
     v_slot integer;
 BEGIN
-    -- The workspace's row, in the public schema (on this function's search path): its unique index.
-    IF EXISTS (SELECT 1 FROM tenants_workspace w
-               WHERE w.schema_name = current_schema() AND w.suspended_at IS NOT NULL) THEN
-        RETURN QUERY SELECT 'suspended', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
-        RETURN;
-    END IF;
     SELECT dl.id, dl.endpoint_id, e.url::text AS url, ev.payload::text AS body,
            'msg_' || replace(ev.uid::text, '-', '') AS webhook_id, e.secret_sealed,
            ARRAY(SELECT r->>'sealed' FROM jsonb_array_elements(e.retired_secrets) r
@@ -40,6 +36,23 @@ BEGIN
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'nothing', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
         RETURN;
+    END IF;
+
+    -- The workspace's row, in the public schema (on this function's search path): its unique index.
+    -- Read without a lock first (the common case: not suspended); a suspension seen is checked again
+    -- under a share lock, which an unsuspend (it locks the row for update) waits for or is waited for:
+    -- either its resume sees this delivery held, or this claim sees the suspension lifted and goes on.
+    -- Without it, a hold written after the resume had looked would leave the delivery without a job.
+    IF EXISTS (SELECT 1 FROM tenants_workspace w
+               WHERE w.schema_name = current_schema() AND w.suspended_at IS NOT NULL) THEN
+        PERFORM 1 FROM tenants_workspace w
+        WHERE w.schema_name = current_schema() AND w.suspended_at IS NOT NULL FOR SHARE;
+        IF FOUND THEN
+            UPDATE webhooks_delivery SET held_at = now(), parked_at = NULL
+            WHERE id = d.id AND job_token = p_job_token;
+            RETURN QUERY SELECT 'suspended', NULL::bigint, NULL::integer, NULL, NULL, NULL, NULL, NULL::text[];
+            RETURN;
+        END IF;
     END IF;
 
     -- Claims and releases of one endpoint take turns (to commit): two claims would both see slot 0
