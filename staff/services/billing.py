@@ -4,6 +4,7 @@ console writes its one audit row in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -12,6 +13,35 @@ from billing import overrides
 from staff.models import AuditEntry
 from staff.services.audit import StaffError, audit_record, reason_clean
 from tenants.models import Workspace
+
+
+def _audited(
+    *,
+    staff: User,
+    workspace: Workspace,
+    action: str,
+    reason: str,
+    ip_address: str | None,
+    change: Callable[[str], overrides.AccountChange],
+) -> overrides.AccountChange:
+    """Make billing's change (given the cleaned reason) and write its audit row, in one transaction;
+    billing's refusal becomes the console's StaffError, and nothing is written."""
+    reason = reason_clean(reason)
+    with transaction.atomic():
+        try:
+            made = change(reason)
+        except overrides.StaffChangeRefused as exc:
+            raise StaffError(str(exc)) from None
+        audit_record(
+            staff=staff,
+            action=action,
+            workspace=workspace,
+            reason=reason,
+            before=made.before,
+            after=made.after,
+            ip_address=ip_address,
+        )
+    return made
 
 
 def plan_override_set(
@@ -24,36 +54,24 @@ def plan_override_set(
     ip_address: str | None = None,
 ) -> overrides.AccountChange:
     """Put the workspace on `plan_key`'s limits until `until` (None: until cleared), whatever Stripe says."""
-    reason = reason_clean(reason)
-    with transaction.atomic():
-        try:
-            change = overrides.plan_override_set(
-                workspace=workspace, plan_key=plan_key, until=until, reason=reason
-            )
-        except overrides.StaffChangeRefused as exc:
-            raise StaffError(str(exc)) from None
-        audit_record(
-            staff=staff, action=AuditEntry.Action.PLAN_OVERRIDE, workspace=workspace, reason=reason,
-            before=change.before, after=change.after, ip_address=ip_address,
-        )  # fmt: skip
-    return change
+    return _audited(
+        staff=staff, workspace=workspace, action=AuditEntry.Action.PLAN_OVERRIDE, reason=reason,
+        ip_address=ip_address,
+        change=lambda why: overrides.plan_override_set(
+            workspace=workspace, plan_key=plan_key, until=until, reason=why
+        ),
+    )  # fmt: skip
 
 
 def plan_override_clear(
     *, staff: User, workspace: Workspace, reason: str, ip_address: str | None = None
 ) -> overrides.AccountChange:
     """End the workspace's plan override now: Stripe's state decides its plan again."""
-    reason = reason_clean(reason)
-    with transaction.atomic():
-        try:
-            change = overrides.plan_override_clear(workspace=workspace)
-        except overrides.StaffChangeRefused as exc:
-            raise StaffError(str(exc)) from None
-        audit_record(
-            staff=staff, action=AuditEntry.Action.PLAN_OVERRIDE, workspace=workspace, reason=reason,
-            before=change.before, after=change.after, ip_address=ip_address,
-        )  # fmt: skip
-    return change
+    return _audited(
+        staff=staff, workspace=workspace, action=AuditEntry.Action.PLAN_OVERRIDE, reason=reason,
+        ip_address=ip_address,
+        change=lambda why: overrides.plan_override_clear(workspace=workspace),
+    )  # fmt: skip
 
 
 def trial_extend(
@@ -67,14 +85,8 @@ def trial_extend(
 ) -> overrides.AccountChange:
     """Make the workspace's trial last until `until`: in Stripe if it has a subscription on trial, else
     a trial of `plan_key` of our own (billing.overrides.trial_extend says why)."""
-    reason = reason_clean(reason)
-    with transaction.atomic():
-        try:
-            change = overrides.trial_extend(workspace=workspace, until=until, plan_key=plan_key)
-        except overrides.StaffChangeRefused as exc:
-            raise StaffError(str(exc)) from None
-        audit_record(
-            staff=staff, action=AuditEntry.Action.TRIAL_EXTEND, workspace=workspace, reason=reason,
-            before=change.before, after=change.after, ip_address=ip_address,
-        )  # fmt: skip
-    return change
+    return _audited(
+        staff=staff, workspace=workspace, action=AuditEntry.Action.TRIAL_EXTEND, reason=reason,
+        ip_address=ip_address,
+        change=lambda why: overrides.trial_extend(workspace=workspace, until=until, plan_key=plan_key),
+    )  # fmt: skip
